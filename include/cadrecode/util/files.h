@@ -1,0 +1,21 @@
+// Whole-file reading and crash-safe writing.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cadrecode::util {
+
+// Reads a whole file. Throws std::runtime_error "<path>: <reason>" when it cannot.
+std::string read_file(const std::string& path);
+
+// Writes to "<path>.tmp.<pid>" and renames it over path, so a reader never sees a half-written file.
+// Throws std::runtime_error "<path>: <reason>" when it cannot.
+void write_file_atomic(const std::string& path, std::string_view bytes);
+
+// A fresh temporary path beside `path` for writers that need a file name (OCCT's STEP writer).
+std::string temp_path_for(const std::string& path);
+// Renames tmp over path; removes tmp and throws "<path>: <reason>" on failure.
+void commit_temp(const std::string& tmp, const std::string& path);
+
+}  // namespace cadrecode::util

@@ -1,0 +1,27 @@
+// Python tokenisation for the CAD-Recode subset (internal to the script layer).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cadrecode/script/program.h"
+
+namespace cadrecode::script {
+
+enum class Tok { Name, Number, String, Op, Newline, End };
+
+struct Token {
+    Tok type;
+    SourcePos pos;
+    std::string text;  // name, operator, or the decoded string value
+    double number = 0.0;
+    bool is_int = false;
+};
+
+// Splits text into tokens. Newlines inside brackets and after a backslash are dropped (implicit and
+// explicit line joining); ';' is returned as an Op; a Newline ends every non-blank logical line.
+// Throws ScriptError(Syntax) for characters, strings or numbers outside the subset.
+std::vector<Token> tokenize(std::string_view text);
+
+}  // namespace cadrecode::script

@@ -5,6 +5,8 @@
 #include <BRep_Tool.hxx>
 #include <IFSelect_ReturnStatus.hxx>
 #include <Interface_Static.hxx>
+#include <Message.hxx>
+#include <Message_Messenger.hxx>
 #include <Poly_Triangulation.hxx>
 #include <STEPControl_Writer.hxx>
 #include <TopoDS.hxx>
@@ -51,6 +53,9 @@ geometry::Mesh tessellate(const Shape& shape, double tolerance, double angular_t
 void write_step(const Shape& shape, const std::string& path) {
     static std::mutex static_settings;  // Interface_Static is process-global
     std::lock_guard<std::mutex> lock(static_settings);
+    // OCCT's STEP writer reports its statistics through the default messenger, which prints to stdout by
+    // default; a library must not write to the caller's stdout.
+    Message::DefaultMessenger()->ChangePrinters().Clear();
     std::string tmp = util::temp_path_for(path);
     IFSelect_ReturnStatus status;
     try {

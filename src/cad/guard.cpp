@@ -91,6 +91,7 @@ void write_all(int fd, const std::string& s) {
         lim.rlim_cur = lim.rlim_max = static_cast<rlim_t>(options.memory_limit_mb) << 20;
         setrlimit(RLIMIT_AS, &lim);
     }
+    if (options.worker_hook) options.worker_hook(job);
     json out;
     try {
         ExecOptions eo = options.exec;

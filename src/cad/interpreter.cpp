@@ -437,7 +437,13 @@ Value Interpreter::binary(const std::string& op, const Value& a, const Value& b,
             return number_result(r, ints && y >= 0);
         }
     }
-    if (op == "+" && a.t == VT::Str && b.t == VT::Str) return Value::string(a.str + b.str);
+    if (op == "+" && a.t == VT::Str && b.t == VT::Str) {
+        // s=s+s doubles per line: 40 lines would ask for a terabyte. No string of ours needs more than
+        // the program's own size limit.
+        if (a.str.size() + b.str.size() > script::ParseLimits{}.max_bytes)
+            throw ScriptError(ErrorKind::Limit, at, "string result of '+' is too long");
+        return Value::string(a.str + b.str);
+    }
     if (a.t == VT::Workplane && (op == "+" || op == "-" || op == "*")) {
         CallArgs args;
         args.positional.push_back(b);

@@ -68,6 +68,56 @@ const char* class_name(ShapeClass c) {
     return "Shape";
 }
 
+namespace {
+
+struct Trashcan {
+    std::vector<Value> pending;
+    bool draining = false;
+};
+
+Trashcan& trashcan() {
+    thread_local Trashcan t;
+    return t;
+}
+
+void queue(Value&& v) {
+    if (v.items || v.obj) trashcan().pending.push_back(std::move(v));
+}
+
+void drain() {
+    Trashcan& t = trashcan();
+    if (t.draining) return;  // an outer call is draining the queue: it frees these too
+    t.draining = true;
+    while (!t.pending.empty()) {
+        Value v = std::move(t.pending.back());
+        t.pending.pop_back();
+    }  // v dies here; what it alone owned is queued by its owners' destructors, not freed recursively
+    t.draining = false;
+}
+
+}  // namespace
+
+void release_later(std::vector<Value>& values) noexcept {
+    for (Value& v : values) queue(std::move(v));
+    values.clear();
+    drain();
+}
+
+void SequenceDeleter::operator()(std::vector<Value>* items) const noexcept {
+    release_later(*items);
+    delete items;
+}
+
+WorkplaneObj::~WorkplaneObj() {
+    if (parent) queue(Value::object(VT::Workplane, std::move(parent)));
+    release_later(objects);
+}
+
+SketchObj::~SketchObj() {
+    if (parent) queue(Value::object(VT::Workplane, std::move(parent)));
+    drain();
+}
+
 Value shape_value(const TopoDS_Shape& s) { return shape_value(s, cast_class(s)); }
 Value shape_value(const TopoDS_Shape& s, ShapeClass cls) {
     return Value::object(VT::Shape, std::make_shared<ShapeObj>(s, cls));

@@ -30,6 +30,18 @@ struct Object {
     virtual ~Object() = default;
 };
 
+struct Value;
+
+// Owners of values (lists, tuples, workplanes, sketches) hand what they own to release_later() when they
+// die, instead of destroying it inside their own destructor. A chain built one statement at a time
+// (r=r.move() 200000 times, a=[a] 500000 times) would otherwise be freed by as many nested destructor
+// calls and overflow the stack; this queue frees it one link at a time, like Python's trashcan.
+void release_later(std::vector<Value>& values) noexcept;
+
+struct SequenceDeleter {
+    void operator()(std::vector<Value>* items) const noexcept;
+};
+
 struct Value {
     VT t = VT::None;
     double num = 0.0;                            // Bool, Int, Float
@@ -44,7 +56,7 @@ struct Value {
     static Value string(std::string s) { Value v; v.t = VT::Str; v.str = std::move(s); return v; }
     static Value named(VT t, std::string s) { Value v; v.t = t; v.str = std::move(s); return v; }
     static Value sequence(VT t, std::vector<Value> items) {
-        Value v; v.t = t; v.items = std::make_shared<std::vector<Value>>(std::move(items)); return v;
+        Value v; v.t = t; v.items = std::shared_ptr<std::vector<Value>>(new std::vector<Value>(std::move(items)), SequenceDeleter()); return v;
     }
     static Value object(VT t, std::shared_ptr<Object> o) { Value v; v.t = t; v.obj = std::move(o); return v; }
 
@@ -119,6 +131,7 @@ struct WorkplaneObj : Object {
     std::vector<Value> objects;  // the stack
     std::shared_ptr<WorkplaneObj> parent;
     std::shared_ptr<Context> ctx;
+    ~WorkplaneObj() override;  // through release_later(): parent chains can be 100000s of links long
 };
 
 struct SketchEdge {
@@ -133,6 +146,7 @@ struct SketchObj : Object {
     ShapeClass faces_cls = ShapeClass::Compound;
     std::vector<SketchEdge> edges;         // never cleared, as in CadQuery
     std::optional<std::vector<TopLoc_Location>> selection;  // nullopt is Python's None
+    ~SketchObj() override;  // through release_later(), like WorkplaneObj
 };
 
 }  // namespace cadrecode::cad

@@ -225,7 +225,9 @@ Value line_to(const WP& self, double x, double y, bool construction, SourcePos a
     return add_pending_edge(self, make_line(gp_Pnt(start), gp_Pnt(end)), construction);
 }
 
-Value make_wire(const WP& self, bool construction) {
+Value make_wire(const WP& self, bool construction, SourcePos at) {
+    // CQContext.popPendingEdges(errorOnEmpty=True); MakeWire of an empty list would give a null wire.
+    if (self->ctx->pending_edges.empty()) value_error(at, "No pending edges present");
     std::vector<TopoDS_Edge> edges = std::move(self->ctx->pending_edges);
     self->ctx->pending_edges.clear();
     TopoDS_Wire w = assemble_edges(edges);
@@ -499,11 +501,11 @@ std::optional<Value> call_workplane_method(const WP& self, const std::string& na
         if ((end - start).Modulus() > 1e-6)
             node = std::static_pointer_cast<WorkplaneObj>(line_to(self, start.X(), start.Y(), false, at).obj);
         self->ctx->first_point.reset();
-        return make_wire(node, false);
+        return make_wire(node, false, at);
     }
     if (name == "wire") {
         Bound b("Workplane.wire()", {optional("forConstruction", Value::boolean(false))}, args);
-        return make_wire(self, b.flag("forConstruction"));
+        return make_wire(self, b.flag("forConstruction"), at);
     }
     if (name == "circle") {
         Bound b("Workplane.circle()", {required("radius"), optional("forConstruction", Value::boolean(false))}, args);

@@ -35,7 +35,13 @@ public:
                 size_t j = i_;
                 while (j < s_.size() && (s_[j] == ' ' || s_[j] == '\t' || s_[j] == '\f')) ++j;
                 bool blank = j >= s_.size() || s_[j] == '\n' || s_[j] == '\r' || s_[j] == '#';
-                if (j != i_ && !blank) fail(pos_at(j), "unexpected indent (only top-level statements are allowed)");
+                if (j != i_ && !blank) {
+                    // The parser reports it, so that the `def`/`for`/`if` header above an indented block
+                    // is named as the first problem; nothing after the indent can matter any more.
+                    push(Tok::Indent, pos_at(j), "");
+                    push(Tok::End, pos_at(j), "");
+                    return std::move(out_);
+                }
                 line_start = false;
                 continue;
             }
@@ -163,8 +169,10 @@ private:
     void end_number(SourcePos p, double v, bool is_int) {
         if (i_ < s_.size() && (is_name_char(s_[i_]) || s_[i_] == '.'))
             fail(p, "invalid number literal ('" + std::string(1, s_[i_]) + "' directly after a number)");
-        if (!std::isfinite(v)) fail(p, "number literal is too large");
-        if (is_int && std::fabs(v) > 9007199254740992.0)
+        // Python reads a float literal beyond the double range (1e400) as inf, not as a syntax error; the
+        // number guard of the CAD calls rejects it if it gets that far. Integers are exact in Python, so
+        // one that a double cannot hold is a limit of ours.
+        if (is_int && !(std::fabs(v) <= 9007199254740992.0))
             throw ScriptError(ErrorKind::Limit, p, "integer literal is too large (more than 2**53)");
         push(Tok::Number, p, "", v, is_int);
     }

@@ -9,7 +9,7 @@
 
 namespace cadrecode::script {
 
-enum class Tok { Name, Number, String, Op, Newline, End };
+enum class Tok { Name, Number, String, Op, Newline, Indent, End };
 
 struct Token {
     Tok type;
@@ -20,7 +20,8 @@ struct Token {
 };
 
 // Splits text into tokens. Newlines inside brackets and after a backslash are dropped (implicit and
-// explicit line joining); ';' is returned as an Op; a Newline ends every non-blank logical line.
+// explicit line joining); ';' is returned as an Op; a Newline ends every non-blank logical line. A logical
+// line that starts indented gives an Indent token followed by End (the parser rejects it in order).
 // Throws ScriptError(Syntax) for characters, strings or numbers outside the subset.
 std::vector<Token> tokenize(std::string_view text);
 

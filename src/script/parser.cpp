@@ -64,6 +64,7 @@ public:
                 ++k_;
                 continue;
             }
+            if (peek().type == Tok::Indent) fail(peek(), "unexpected indent (only top-level statements are allowed)");
             statement_line(prog);
         }
         return prog;

@@ -88,7 +88,8 @@ Runner add_check_command(CLI::App& app) {
         for (const auto& [reason, list] : by_reason) {
             std::printf("  %-17s %zu\n", reason.c_str(), list.size());
             for (int i = 0; i < std::min<int>(args->show, static_cast<int>(list.size())); ++i)
-                std::printf("    %s: %s\n", list[i]->name.c_str(), list[i]->result.error_text().c_str());
+                std::printf("    %s:%s%s\n", list[i]->name.c_str(), list[i]->result.line > 0 ? "" : " ",
+                            list[i]->result.error_text().c_str());
         }
         if (!args->json.empty()) {
             std::string body = "[\n";

@@ -35,6 +35,8 @@ struct GuardOptions {
     int workers = 1;
     double grace_s = 1.0;          // the hard kill comes this long after exec.time_limit_s
     size_t memory_limit_mb = 8192; // address-space limit of a worker; 0 for none
+    // Runs in the worker before each program (per-worker setup; the tests use it to simulate crashes).
+    std::function<void(const Job&)> worker_hook;
 };
 
 using ProgressFn = std::function<void(size_t done, size_t total, const JobOutcome& last)>;

@@ -243,3 +243,29 @@ TEST(Outputs, TessellationMatchesVolumeAndIsClosed) {
     EXPECT_LT(mv - r.props.volume, 0.01 * r.props.volume);
     EXPECT_EQ(r.props.triangles, static_cast<int>(r.mesh->triangles.size()));
 }
+
+TEST(Workplane, PointsOffsetsAndCombineModes) {
+    // pushPoints: one box per point, fused.
+    expect_solid("r=cq.Workplane('XY').pushPoints([(-5,0),(5,0)]).box(2,2,2)", 16, {-6, -1, -1, 6, 1, 1});
+    // center() shifts the plane origin; moveTo is then relative to it.
+    expect_solid("r=cq.Workplane('XY').center(10,0).moveTo(1,0).box(2,2,2)", 8, {10, -1, -1, 12, 1, 1});
+    // invert flips the normal: offset 3 goes to z=-3, and extrude goes down.
+    expect_solid("r=cq.Workplane('XY').workplane(offset=3,invert=True).sketch().rect(2,2).finalize().extrude(1)", 4,
+                 {-1, -1, -4, 1, 1, -3});
+    // extrude(combine='s') and cutBlind cut from the solid found in the parent chain.
+    expect_solid("b=cq.Workplane('XY').box(10,10,10)\nr=b.workplane(offset=5).sketch().rect(2,2).finalize().extrude(-3,combine='s')",
+                 1000 - 12, {-5, -5, -5, 5, 5, 5});
+    expect_solid("b=cq.Workplane('XY').box(10,10,10)\nr=b.workplane(offset=5).rect(2,2).cutBlind(-3)", 1000 - 12,
+                 {-5, -5, -5, 5, 5, 5});
+    // extrude on a chain with a solid: fused automatically (CadQuery's _fuseWithBase).
+    expect_solid("b=cq.Workplane('XY').box(10,10,10)\nr=b.workplane(offset=5).circle(1).extrude(2)", 1000 + kPi * 2,
+                 {-5, -5, -5, 5, 5, 7}, 1e-6);
+    // move(), hLine/vLine drawing.
+    expect_solid("r=cq.Workplane('XY').moveTo(1,1).hLine(3).vLine(2).hLine(-3).close().extrude(1)", 6, {1, 1, 0, 4, 3, 1});
+}
+
+TEST(Workplane, CombineFalseKeepsPrismsApart) {
+    cad::ExecResult r = run("r=cq.Workplane('XY').box(2,2,2).workplane(offset=1).rect(1,1).extrude(1,combine=False)");
+    ASSERT_TRUE(r.valid()) << r.error_text();
+    EXPECT_NEAR(r.props.volume, 1, 1e-9);  // only the new prism, not fused with the box
+}

@@ -132,6 +132,7 @@ void check_result(ExecResult& r, const TopoDS_Shape& s, const ExecOptions& optio
         auto t1 = Clock::now();
         check_deadline();
         auto mesh = std::make_shared<geometry::Mesh>(tessellate(*r.shape));
+        check_deadline();  // a mesh cut short by the deadline is not a result
         r.timings.tessellate_ms = ms_since(t1);
         r.props.triangles = static_cast<int>(mesh->triangles.size());
         r.mesh = mesh;

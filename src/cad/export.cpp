@@ -25,7 +25,17 @@ namespace cadrecode::cad {
 geometry::Mesh tessellate(const Shape& shape, double tolerance, double angular_tolerance) {
     const TopoDS_Shape& s = shape.impl().shape;
     return occt("tessellate", [&] {
-        if (!BRepTools::Triangulation(s, tolerance)) BRepMesh_IncrementalMesh(s, tolerance, true, angular_tolerance, false);
+        if (!BRepTools::Triangulation(s, tolerance)) {
+            // Same parameters as BRepMesh_IncrementalMesh(s, tolerance, isRelative=true, angular, parallel=false),
+            // plus a progress range so the run's deadline can stop it.
+            IMeshTools_Parameters params;
+            params.Deflection = tolerance;
+            params.Angle = angular_tolerance;
+            params.Relative = true;
+            params.InParallel = false;
+            DeadlineRange progress;
+            BRepMesh_IncrementalMesh(s, params, progress.range());
+        }
         geometry::Mesh m;
         for (const TopoDS_Shape& fs : unique_subshapes(s, TopAbs_FACE)) {
             const TopoDS_Face& f = TopoDS::Face(fs);

@@ -47,14 +47,17 @@ std::string describe_occt_failure(const char* what, const Standard_Failure& f) {
     return msg;
 }
 
-namespace {
-
 // Lets OCCT's long operations (booleans, meshing) stop at the run's deadline.
 class DeadlineProgress : public Message_ProgressIndicator {
 public:
     void Show(const Message_ProgressScope&, const Standard_Boolean) override {}
     Standard_Boolean UserBreak() override { return std::chrono::steady_clock::now() > run_state().deadline; }
 };
+
+DeadlineRange::DeadlineRange() : indicator_(new DeadlineProgress()), range_(indicator_->Start()) {}
+DeadlineRange::~DeadlineRange() = default;
+
+namespace {
 
 TopTools_ListOfShape to_list(const std::vector<TopoDS_Shape>& v) {
     TopTools_ListOfShape l;
@@ -78,8 +81,8 @@ TopoDS_Shape boolean(BoolOp op, const std::vector<TopoDS_Shape>& arguments, cons
         if (glue) b->SetGlue(BOPAlgo_GlueShift);
         if (fuzzy > 0) b->SetFuzzyValue(fuzzy);
         b->SetRunParallel(run_state().parallel);
-        Handle(DeadlineProgress) progress = new DeadlineProgress();
-        b->Build(progress->Start());
+        DeadlineRange progress;
+        b->Build(progress.range());
         return b->Shape();
     });
     check_deadline();

@@ -2,6 +2,7 @@
 // run's deadline and the time spent inside OCCT tracked per thread. Internal to the cad layer.
 #pragma once
 
+#include <Message_ProgressRange.hxx>
 #include <TopLoc_Location.hxx>
 #include <TopoDS_Edge.hxx>
 #include <TopoDS_Shape.hxx>
@@ -37,6 +38,20 @@ struct RunState {
 };
 RunState& run_state();
 void check_deadline();  // throws DeadlineExceeded when past the deadline
+
+// A progress range whose indicator breaks OCCT's long operations (booleans, meshing) at the run's deadline.
+// Keep the object alive while the operation runs.
+class DeadlineProgress;
+class DeadlineRange {
+public:
+    DeadlineRange();
+    ~DeadlineRange();
+    const Message_ProgressRange& range() const { return range_; }
+
+private:
+    opencascade::handle<DeadlineProgress> indicator_;
+    Message_ProgressRange range_;
+};
 
 // Times an OCCT call into run_state().occt_ms and turns Standard_Failure into CadFailure.
 template <class F>

@@ -1,6 +1,8 @@
 // cq.Workplane: construction, the stack and its locations, 3-D primitives, extrusion, booleans and the
 // Workplane-level 2-D drawing calls, following docs/cadquery-subset.md section 4 call by call.
+#include <BRepBndLib.hxx>
 #include <BRepBuilderAPI_MakeEdge.hxx>
+#include <Bnd_Box.hxx>
 #include <BRepBuilderAPI_MakePolygon.hxx>
 #include <BRepBuilderAPI_MakeWire.hxx>
 #include <BRepPrimAPI_MakeBox.hxx>
@@ -40,6 +42,17 @@ WP derive(const WP& self, std::vector<Value> objects) {
 }
 
 bool is_shape_of(const Value& v, ShapeClass c) { return v.t == VT::Shape && v.as<ShapeObj>()->cls == c; }
+
+// Shape.CenterOfBoundBox(): the centre of BRepBndLib's box (with triangulation when present).
+gp_XYZ bounding_box_center(const TopoDS_Shape& s) {
+    return occt("bounding box", [&] {
+        Bnd_Box box;
+        BRepBndLib::Add(s, box, true);
+        double x0, y0, z0, x1, y1, z1;
+        box.Get(x0, y0, z0, x1, y1, z1);
+        return gp_XYZ((x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2);
+    });
+}
 
 gp_XYZ object_center(const Value& v) {
     if (v.t == VT::Vector) return v.as<VectorObj>()->v;
@@ -311,15 +324,25 @@ std::optional<Value> call_workplane_method(const WP& self, const std::string& na
         std::string option = b.str("centerOption");
         if (option != "ProjectedOrigin" && option != "CenterOfMass" && option != "CenterOfBoundBox")
             value_error(at, "Undefined centerOption value provided: " + option);
+        // CadQuery's workplane() for a stack of at most one object: the centre is that object's centre (the
+        // plane origin when the stack is empty); the normal stays the plane's unless the parent's first object
+        // is a Face (face selection, not supported here); ProjectedOrigin then projects the plane origin (or
+        // `origin`) onto the plane through that centre.
+        if (self->objects.size() > 1) unsupported(at, "workplane() on a stack of several objects (face selection) is not supported");
         gp_XYZ center = plane.origin;
-        if (b["origin"].t != VT::None) {
-            center = b.vec3("origin");
-        } else if (self->objects.size() == 1 && self->objects[0].t == VT::Vector) {
-            gp_XYZ p = self->objects[0].as<VectorObj>()->v;
-            // ProjectedOrigin: the plane origin projected onto the plane through p; otherwise p itself.
-            center = option == "ProjectedOrigin" ? plane.origin + plane.z_dir * (p - plane.origin).Dot(plane.z_dir) : p;
-        } else if (!self->objects.empty()) {
-            unsupported(at, "workplane() on a stack holding faces or solids (face selection) is not supported");
+        if (!self->objects.empty()) {
+            const Value& obj = self->objects[0];
+            if (is_shape_of(obj, ShapeClass::Face)) unsupported(at, "workplane() on a face (face selection) is not supported");
+            if (obj.t != VT::Vector && obj.t != VT::Shape) value_error(at, "Needs a face or a vertex or point on a work plane");
+            center = option == "CenterOfBoundBox" && obj.t == VT::Shape ? bounding_box_center(obj.as<ShapeObj>()->shape)
+                                                                         : object_center(obj);
+            const WorkplaneObj* parent = self->parent.get();
+            if (parent && !parent->objects.empty() && is_shape_of(parent->objects[0], ShapeClass::Face))
+                unsupported(at, "workplane() relative to a selected face is not supported");
+        }
+        if (option == "ProjectedOrigin") {
+            gp_XYZ orig = b["origin"].t == VT::None ? plane.origin : b.vec3("origin");
+            center = orig - plane.z_dir * (orig - center).Dot(plane.z_dir);
         }
         gp_XYZ normal = b.flag("invert") ? plane.z_dir.Reversed() : plane.z_dir;
         auto n = derive(self, {});

@@ -269,3 +269,13 @@ TEST(Workplane, CombineFalseKeepsPrismsApart) {
     ASSERT_TRUE(r.valid()) << r.error_text();
     EXPECT_NEAR(r.props.volume, 1, 1e-9);  // only the new prism, not fused with the box
 }
+
+TEST(Python, LongOperatorChainsEvaluateWithoutRecursion) {
+    // 1+1+...+1 with 200000 terms is a left-deep tree 200000 levels deep; it used to overflow the stack.
+    std::string sum = "1";
+    for (int i = 0; i < 199999; ++i) sum += "+1";
+    expect_solid("a=" + sum + "\nr=cq.Workplane('XY').box(a/100000,1,1)", 2, {-1, -0.5, -0.5, 1, 0.5, 0.5});
+    std::string product = "1";
+    for (int i = 0; i < 100000; ++i) product += "*1";
+    expect_solid("a=" + product + "\nr=cq.Workplane('XY').box(a,1,1)", 1, {-0.5, -0.5, -0.5, 0.5, 0.5, 0.5});
+}

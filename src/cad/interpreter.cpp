@@ -208,9 +208,19 @@ Value Interpreter::eval(const Expr& e) {
         }
         case ExprKind::Unary: return unary(e.text, eval(*e.items[0]), e.pos);
         case ExprKind::Binary: {
-            Value a = eval(*e.items[0]);
-            Value b = eval(*e.items[1]);
-            return binary(e.text, a, b, e.pos);
+            // Left-associative chains (1+1+...+1) are as deep as they are long: walk them without recursion.
+            std::vector<const Expr*> chain;
+            const Expr* cur = &e;
+            while (cur->kind == ExprKind::Binary && cur->text != "**") {
+                chain.push_back(cur);
+                cur = cur->items[0].get();
+            }
+            Value acc = eval(*cur);
+            for (size_t i = chain.size(); i-- > 0;) {
+                Value rhs = eval(*chain[i]->items[1]);
+                acc = binary(chain[i]->text, acc, rhs, chain[i]->pos);
+            }
+            return acc;
         }
         case ExprKind::Attribute:
         case ExprKind::Call:

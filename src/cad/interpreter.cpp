@@ -208,6 +208,11 @@ Value Interpreter::eval(const Expr& e) {
         }
         case ExprKind::Unary: return unary(e.text, eval(*e.items[0]), e.pos);
         case ExprKind::Binary: {
+            if (e.text == "**") {  // right-associative; its depth is bounded by the parser
+                Value a = eval(*e.items[0]);
+                Value b = eval(*e.items[1]);
+                return binary(e.text, a, b, e.pos);
+            }
             // Left-associative chains (1+1+...+1) are as deep as they are long: walk them without recursion.
             std::vector<const Expr*> chain;
             const Expr* cur = &e;

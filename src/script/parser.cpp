@@ -231,16 +231,21 @@ private:
         return e;
     }
 
+    ExprPtr binary_node(const Token& op, ExprPtr left, ExprPtr right) {
+        auto b = make(ExprKind::Binary, op.pos);
+        b->text = op.text;
+        b->items.push_back(std::move(left));
+        b->items.push_back(std::move(right));
+        return b;
+    }
+
     ExprPtr expr() {
         DepthGuard g(*this, peek());
         ExprPtr left = term();
         while (is_op("+") || is_op("-")) {
             const Token& o = next();
-            auto b = make(ExprKind::Binary, o.pos);
-            b->text = o.text;
-            b->items.push_back(std::move(left));
-            b->items.push_back(term());
-            left = std::move(b);
+            ExprPtr right = term();
+            left = binary_node(o, std::move(left), std::move(right));
         }
         return left;
     }
@@ -249,11 +254,8 @@ private:
         ExprPtr left = unary();
         while (is_op("*") || is_op("/") || is_op("//") || is_op("%")) {
             const Token& o = next();
-            auto b = make(ExprKind::Binary, o.pos);
-            b->text = o.text;
-            b->items.push_back(std::move(left));
-            b->items.push_back(unary());
-            left = std::move(b);
+            ExprPtr right = unary();
+            left = binary_node(o, std::move(left), std::move(right));
         }
         return left;
     }
@@ -275,11 +277,8 @@ private:
         if (is_op("**")) {
             const Token& o = next();
             DepthGuard g(*this, o);
-            auto b = make(ExprKind::Binary, o.pos);
-            b->text = "**";
-            b->items.push_back(std::move(base));
-            b->items.push_back(unary());
-            return b;
+            ExprPtr exponent = unary();
+            return binary_node(o, std::move(base), std::move(exponent));
         }
         return base;
     }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cadrecode/util/files.h"
+#include "test-util.h"
 
 namespace fs = std::filesystem;
 
@@ -30,7 +31,7 @@ CliRun cli(const std::string& args) {
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-std::string example() { return std::string(CADRECODE_TEST_DATA) + "/../../examples/bracket.py"; }
+std::string example() { return cadrecode::test::source_file("examples/bracket.py"); }
 
 std::string tmpdir(const std::string& name) {
     std::string d = testing::TempDir() + "/cli-" + name;

@@ -12,6 +12,7 @@ inline std::string shared_data_dir() {
     return std::filesystem::is_directory(d) ? d : "";
 }
 
-inline std::string test_data(const std::string& name) { return std::string(CADRECODE_TEST_DATA) + "/" + name; }
+// A file of the source tree, e.g. "examples/bracket.py".
+inline std::string source_file(const std::string& rel) { return std::string(CADRECODE_SOURCE_DIR) + "/" + rel; }
 
 }  // namespace cadrecode::test

@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ git
   libocct-foundation-dev libocct-modeling-data-dev libocct-modeling-algorithms-dev libocct-data-exchange-dev
   libtbb-dev            # OpenCASCADE's CMake targets link libtbb.so but its -dev packages do not pull it in
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev libnanoflann-dev
   libgtest-dev libgmock-dev
 )
 

@@ -1,25 +1,14 @@
 #include "cadrecode/cad/guard.h"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <chrono>
-#include <cstdio>
-#include <cstring>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 
 #include "cadrecode/cad/export.h"
+#include "cadrecode/util/isolate.h"
 
 namespace cadrecode::cad {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 json result_json(const ExecResult& r) {
@@ -74,23 +63,8 @@ ExecResult result_from_json(const json& j) {
     return r;
 }
 
-void write_all(int fd, const std::string& s) {
-    size_t off = 0;
-    while (off < s.size()) {
-        ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        off += static_cast<size_t>(n);
-    }
-}
-
-// The child: execute, write the files, report, exit without running the parent's destructors.
-[[noreturn]] void child_main(const Job& job, const GuardOptions& options, int fd) {
-    if (options.memory_limit_mb > 0) {
-        rlimit lim{};
-        lim.rlim_cur = lim.rlim_max = static_cast<rlim_t>(options.memory_limit_mb) << 20;
-        setrlimit(RLIMIT_AS, &lim);
-    }
+// The worker's side of a job: execute, write the files, report as JSON.
+std::string run_job(const Job& job, const GuardOptions& options) {
     if (options.worker_hook) options.worker_hook(job);
     json out;
     try {
@@ -115,49 +89,31 @@ void write_all(int fd, const std::string& s) {
         out = result_json(r);
         out["output_error"] = "";
     }
-    write_all(fd, out.dump());
-    ::close(fd);
-    ::_exit(0);
+    return out.dump();
 }
 
-struct Running {
-    size_t index;
-    pid_t pid;
-    int fd;
-    Clock::time_point start;
-    Clock::time_point kill_at;
-    std::string data;
-    bool killed = false;
-};
-
-std::string signal_description(int sig) {
-    const char* s = strsignal(sig);
-    return "worker killed by signal " + std::to_string(sig) + (s ? std::string(" (") + s + ")" : "");
-}
-
-JobOutcome finish(const Job& job, Running& run, int status, const GuardOptions& options) {
+JobOutcome outcome_of(const Job& job, const util::IsolatedResult& res) {
     JobOutcome o;
     o.name = job.name;
-    o.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - run.start).count();
-    if (run.killed) {
+    o.wall_ms = res.wall_ms;
+    using Status = util::IsolatedResult::Status;
+    if (res.status == Status::TimedOut) {
         o.result.verdict = Verdict::Timeout;
-        o.result.message = "killed after the hard time limit of " +
-                           std::to_string(options.exec.time_limit_s + options.grace_s) + " s";
+        o.result.message = res.message;
         return o;
     }
-    if (WIFSIGNALED(status)) {
+    if (res.status == Status::Crashed) {
         o.result.verdict = Verdict::Crashed;
-        o.result.message = signal_description(WTERMSIG(status));
+        o.result.message = res.message;
         return o;
     }
     try {
-        json j = json::parse(run.data);
+        json j = json::parse(res.output);
         o.result = result_from_json(j);
         o.output_error = j.value("output_error", "");
     } catch (const std::exception& e) {
         o.result.verdict = Verdict::Crashed;
-        o.result.message = "worker exited with status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
-                           " without a complete report";
+        o.result.message = std::string("unreadable worker report: ") + e.what();
     }
     return o;
 }
@@ -165,64 +121,18 @@ JobOutcome finish(const Job& job, Running& run, int status, const GuardOptions& 
 }  // namespace
 
 std::vector<JobOutcome> run_guarded(const std::vector<Job>& jobs, const GuardOptions& options, const ProgressFn& progress) {
+    util::IsolateOptions io;
+    io.workers = options.workers;
+    io.time_limit_s = (options.exec.time_limit_s > 0 ? options.exec.time_limit_s : 3600.0) + options.grace_s;
+    io.memory_limit_mb = options.memory_limit_mb;
     std::vector<JobOutcome> out(jobs.size());
-    std::vector<Running> running;
-    size_t next = 0, done = 0;
-    const int workers = std::max(1, options.workers);
-    const double hard_s = (options.exec.time_limit_s > 0 ? options.exec.time_limit_s : 3600.0) + options.grace_s;
-
-    while (done < jobs.size()) {
-        while (static_cast<int>(running.size()) < workers && next < jobs.size()) {
-            int fds[2];
-            if (::pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-            std::fflush(nullptr);
-            pid_t pid = ::fork();
-            if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-            if (pid == 0) {
-                ::close(fds[0]);
-                for (const Running& r : running) ::close(r.fd);
-                child_main(jobs[next], options, fds[1]);
-            }
-            ::close(fds[1]);
-            Running r{next, pid, fds[0], Clock::now(), {}, {}};
-            r.kill_at = r.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(hard_s));
-            running.push_back(std::move(r));
-            ++next;
-        }
-        std::vector<pollfd> pfds;
-        Clock::time_point soonest = Clock::time_point::max();
-        for (const Running& r : running) {
-            pfds.push_back(pollfd{r.fd, POLLIN, 0});
-            soonest = std::min(soonest, r.kill_at);
-        }
-        auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(soonest - Clock::now()).count();
-        int rc = ::poll(pfds.data(), pfds.size(), static_cast<int>(std::max<long long>(0, std::min<long long>(wait_ms + 1, 1000))));
-        if (rc < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
-        for (size_t i = running.size(); i-- > 0;) {
-            Running& r = running[i];
-            bool finished = false;
-            if (rc > 0 && (pfds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
-                char buf[65536];
-                ssize_t n = ::read(r.fd, buf, sizeof buf);
-                if (n > 0) r.data.append(buf, static_cast<size_t>(n));
-                else if (n == 0 || errno != EINTR) finished = true;
-            }
-            if (!finished && Clock::now() >= r.kill_at) {
-                ::kill(r.pid, SIGKILL);
-                r.killed = true;
-                finished = true;
-            }
-            if (!finished) continue;
-            int status = 0;
-            while (::waitpid(r.pid, &status, 0) < 0 && errno == EINTR) {
-            }
-            ::close(r.fd);
-            out[r.index] = finish(jobs[r.index], r, status, options);
-            ++done;
-            if (progress) progress(done, jobs.size(), out[r.index]);
-            running.erase(running.begin() + static_cast<long>(i));
-        }
-    }
+    // Outcomes are built as workers finish, so that the progress callback sees them.
+    util::run_isolated(
+        jobs.size(), [&](size_t i) { return run_job(jobs[i], options); }, io,
+        [&](size_t done, size_t total, size_t index, const util::IsolatedResult& r) {
+            out[index] = outcome_of(jobs[index], r);
+            if (progress) progress(done, total, out[index]);
+        });
     return out;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cadrecode/cad/guard.h"
+#include "cadrecode/util/files.h"
 #include "test-util.h"
 
 using namespace cadrecode;
@@ -77,6 +78,21 @@ TEST(Guard, HardLimitKillsTheWorker) {
     EXPECT_TRUE(out[1].result.valid());
     EXPECT_NEAR(out[1].result.props.volume, 6.0, 1e-9);
     EXPECT_LT(dt, 5.0);
+}
+
+TEST(Guard, RealRunawayOcctOperationIsKilled) {
+    // A fuzz mutant of a real program on which OCCT 7.6's ShapeUpgrade_UnifySameDomain (the clean after the
+    // union) loops for ever without polling any progress indicator: only the worker's kill can stop it.
+    cad::GuardOptions g;
+    g.exec.time_limit_s = 0.5;
+    g.grace_s = 0.5;
+    std::string prog = util::read_file(test::source_file("tests/data/runaway-unify-same-domain.py"));
+    auto t0 = std::chrono::steady_clock::now();
+    auto out = cad::run_guarded({{"runaway", prog, "", ""}, {"box", kBox, "", ""}}, g);
+    double dt = seconds_since(t0);
+    EXPECT_EQ(out[0].result.verdict, cad::Verdict::Timeout) << out[0].result.error_text();
+    EXPECT_TRUE(out[1].result.valid());
+    EXPECT_LT(dt, 4.0);
 }
 
 TEST(Guard, CrashOfOneProgramDoesNotStopTheBatch) {

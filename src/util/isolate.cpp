@@ -69,7 +69,9 @@ IsolatedResult finish(Running& r, int status, const IsolateOptions& options) {
     out.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - r.start).count();
     if (r.killed) {
         out.status = IsolatedResult::Status::TimedOut;
-        out.message = "killed after the time limit of " + std::to_string(options.time_limit_s) + " s";
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "killed after the time limit of %.3g s", options.time_limit_s);
+        out.message = buf;
     } else if (WIFSIGNALED(status)) {
         out.status = IsolatedResult::Status::Crashed;
         const char* s = strsignal(WTERMSIG(status));

@@ -11,6 +11,7 @@
 
 #include "cadrecode/cad/executor.h"
 #include "cadrecode/geometry/mesh.h"
+#include "cadrecode/io/mesh-io.h"
 #include "cadrecode/util/files.h"
 #include "test-util.h"
 
@@ -49,7 +50,7 @@ TEST(Corpus, V15ProgramsMatchCadQueryMeshes) {
         cad::ExecResult r = cad::execute_program(util::read_file(py), options);
         ASSERT_TRUE(r.valid()) << py << ": " << cad::verdict_name(r.verdict) << " " << r.error_text();
         std::string stl = py.substr(0, py.size() - 3) + ".stl";
-        geometry::Mesh m = geometry::read_stl(stl);
+        geometry::Mesh m = io::read_stl(stl);
         geometry::Box3 b = geometry::bounding_box(m);
         double box_err = 0;
         for (int k = 0; k < 3; ++k) {

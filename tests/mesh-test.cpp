@@ -1,8 +1,5 @@
-// Mesh measures and STL I/O, without OpenCASCADE.
+// Mesh measures and atomic files, without OpenCASCADE (STL and the other formats: io-*-test.cpp).
 #include <gtest/gtest.h>
-
-#include <cstdio>
-#include <fstream>
 
 #include "cadrecode/geometry/mesh.h"
 #include "cadrecode/util/files.h"
@@ -38,52 +35,6 @@ TEST(Mesh, InvertedWindingGivesNegativeVolume) {
     Mesh m = box_mesh(1, 1, 1);
     for (auto& t : m.triangles) std::swap(t[1], t[2]);
     EXPECT_DOUBLE_EQ(signed_volume(m), -1.0);
-}
-
-TEST(Stl, BinaryRoundTrip) {
-    Mesh m = box_mesh(2, 3, 4);
-    write_stl_binary(m, tmp("box.stl"));
-    Mesh r = read_stl(tmp("box.stl"));
-    EXPECT_EQ(r.triangles.size(), 12u);
-    EXPECT_EQ(r.vertices.size(), 36u);
-    EXPECT_DOUBLE_EQ(signed_volume(r), 24.0);
-    EXPECT_EQ(util::read_file(tmp("box.stl")).size(), 84u + 50u * 12u);
-}
-
-TEST(Stl, Ascii) {
-    std::ofstream(tmp("tri.stl")) << "solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\n"
-                                     "endloop\nendfacet\nendsolid t\n";
-    Mesh r = read_stl(tmp("tri.stl"));
-    ASSERT_EQ(r.triangles.size(), 1u);
-    EXPECT_DOUBLE_EQ(surface_area(r), 0.5);
-}
-
-TEST(Stl, CorruptFilesNameTheProblem) {
-    std::ofstream(tmp("short.stl")) << "xyz";
-    try {
-        read_stl(tmp("short.stl"));
-        FAIL();
-    } catch (const std::runtime_error& e) {
-        EXPECT_NE(std::string(e.what()).find("short.stl"), std::string::npos);
-        EXPECT_NE(std::string(e.what()).find("too short"), std::string::npos);
-    }
-    std::string data(84 + 50, '\0');
-    data[80] = 5;  // announces 5 triangles, holds 1
-    util::write_file_atomic(tmp("trunc.stl"), data);
-    try {
-        read_stl(tmp("trunc.stl"));
-        FAIL();
-    } catch (const std::runtime_error& e) {
-        EXPECT_NE(std::string(e.what()).find("announces 5 triangles"), std::string::npos);
-    }
-    std::ofstream(tmp("bad.stl")) << "solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 zero 0\n";
-    try {
-        read_stl(tmp("bad.stl"));
-        FAIL();
-    } catch (const std::runtime_error& e) {
-        EXPECT_NE(std::string(e.what()).find("bad.stl:4"), std::string::npos);
-    }
-    EXPECT_THROW(read_stl(tmp("missing.stl")), std::runtime_error);
 }
 
 TEST(Files, AtomicWriteReplacesWholeFile) {

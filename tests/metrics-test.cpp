@@ -11,6 +11,7 @@
 #include "cadrecode/cad/export.h"
 #include "cadrecode/cad/iou.h"
 #include "cadrecode/geometry/chamfer.h"
+#include "cadrecode/io/mesh-io.h"
 #include "cadrecode/util/files.h"
 #include "test-util.h"
 
@@ -72,7 +73,7 @@ TEST(Iou, MeshFromCorpusAgreesWithBrep) {
         ASSERT_TRUE(r.valid()) << py;
         cad::Shape shifted = cad::transformed(*r.shape, 1.0, {10, 0, 0});
         double brep = cad::iou(*r.shape, shifted).iou();
-        geometry::Mesh gt = geometry::read_stl(py.substr(0, py.size() - 3) + ".stl");
+        geometry::Mesh gt = io::read_stl(py.substr(0, py.size() - 3) + ".stl");
         geometry::Mesh gt_shifted = gt;
         for (auto& v : gt_shifted.vertices) v[0] += 10;
         auto t0 = std::chrono::steady_clock::now();

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "cadrecode/io/mesh-io.h"
 #include "cadrecode/util/files.h"
 #include "occt.h"
 #include "shape-impl.h"
@@ -86,6 +87,6 @@ void write_step(const Shape& shape, const std::string& path) {
     util::commit_temp(tmp, path);
 }
 
-void write_stl(const Shape& shape, const std::string& path) { geometry::write_stl_binary(tessellate(shape), path); }
+void write_stl(const Shape& shape, const std::string& path) { io::write_stl_binary(tessellate(shape), path); }
 
 }  // namespace cadrecode::cad

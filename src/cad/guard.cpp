@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cadrecode/cad/export.h"
+#include "cadrecode/io/mesh-io.h"
 #include "cadrecode/util/isolate.h"
 
 namespace cadrecode::cad {
@@ -76,7 +77,7 @@ std::string run_job(const Job& job, const GuardOptions& options) {
         if (r.valid() && r.shape) {
             try {
                 if (!job.step_out.empty()) write_step(*r.shape, job.step_out);
-                if (!job.stl_out.empty()) geometry::write_stl_binary(*r.mesh, job.stl_out);
+                if (!job.stl_out.empty()) io::write_stl_binary(*r.mesh, job.stl_out);
             } catch (const std::exception& e) {
                 output_error = e.what();
             }

@@ -11,6 +11,7 @@ using Runner = std::function<int()>;
 
 Runner add_run_command(CLI::App& app);
 Runner add_check_command(CLI::App& app);
+Runner add_eval_command(CLI::App& app);
 Runner add_convert_deepcad_command(CLI::App& app);
 
 // Exit codes shared by every subcommand.

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     std::vector<cadrecode::cli::Runner> runners;
     runners.push_back(cadrecode::cli::add_run_command(app));
     runners.push_back(cadrecode::cli::add_check_command(app));
+    runners.push_back(cadrecode::cli::add_eval_command(app));
     runners.push_back(cadrecode::cli::add_convert_deepcad_command(app));
     try {
         app.parse(argc, argv);

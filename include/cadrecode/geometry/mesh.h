@@ -1,9 +1,9 @@
-// Triangle meshes and their exact measures; STL reading and writing. No OpenCASCADE here.
+// Triangle meshes and their exact measures. No OpenCASCADE and no file formats here (those are in
+// cadrecode/io/mesh-io.h).
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <string>
 #include <vector>
 
 namespace cadrecode::geometry {
@@ -21,16 +21,12 @@ struct Box3 {
     bool empty = true;
 };
 
+// Axis-aligned bounds of every vertex (referenced by a triangle or not); `empty` when there is none.
 Box3 bounding_box(const Mesh& mesh);
+Box3 bounding_box(const std::vector<Vec3>& points);
 // Enclosed volume by the divergence theorem (sum of signed tetrahedra to the origin). Exact for a closed,
 // consistently oriented mesh; positive when triangles face outwards.
 double signed_volume(const Mesh& mesh);
 double surface_area(const Mesh& mesh);
-
-// Reads binary or ASCII STL (detected from the content, not from the first 5 bytes alone). Vertices are
-// not merged. Throws std::runtime_error naming the file, the byte offset or line, and what was expected.
-Mesh read_stl(const std::string& path);
-// Writes binary STL with facet normals, to a temporary file renamed into place.
-void write_stl_binary(const Mesh& mesh, const std::string& path, const std::string& header = "cadrecode");
 
 }  // namespace cadrecode::geometry

@@ -9,8 +9,11 @@
 
 #include "cadrecode/cad/executor.h"
 #include "cadrecode/cad/export.h"
+#include "cadrecode/cad/import.h"
 #include "cadrecode/cad/iou.h"
 #include "cadrecode/geometry/chamfer.h"
+#include "cadrecode/geometry/normalization.h"
+#include "cadrecode/geometry/sampling.h"
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/util/files.h"
 #include "test-util.h"
@@ -118,4 +121,34 @@ TEST(Chamfer, KdTreeMatchesBruteForce) {
     geometry::ChamferResult r = geometry::chamfer_distance(a, b);
     EXPECT_NEAR(r.a_to_b, brute(a, b), 1e-15);
     EXPECT_NEAR(r.b_to_a, brute(b, a), 1e-15);
+}
+
+TEST(Chamfer, TwoSamplingsOfOneSphereGiveThePoissonFloor) {
+    // Two independent 8192-point samplings of a sphere of radius 0.5 (the unit-cube frame). For a uniform
+    // (Poisson) sampling of density rho = N / area on a surface, P(nearest > r) = exp(-rho pi r^2), so
+    // E[d^2] = 1 / (rho pi) = area / (pi N) = 1 / N here; both directions summed, x1000: 2000 / 8192 = 0.244.
+    cad::ExecResult r = run("r=cq.Workplane('XY').sphere(50)");
+    ASSERT_TRUE(r.valid());
+    geometry::Mesh m = geometry::unit_cube_normalization(*r.mesh).apply(*r.mesh);
+    auto a = geometry::sample_surface(m, 8192, 1).points;
+    auto b = geometry::sample_surface(m, 8192, 2).points;
+    double cd = geometry::chamfer_distance(a, b).value() * 1000;
+    std::printf("sphere, two samplings: CD x1000 = %.4f (Poisson expectation %.4f)\n", cd, 2000.0 / 8192.0);
+    EXPECT_NEAR(cd, 2000.0 / 8192.0, 0.02) << cd;
+    EXPECT_EQ(geometry::chamfer_distance(a, a).value(), 0.0);
+}
+
+TEST(Import, StepWrittenAndReadBackKeepsTheVolume) {
+    cad::ExecResult r = run("r=cq.Workplane('XY').sketch().rect(10,6).circle(1,mode='s').finalize().extrude(2)");
+    ASSERT_TRUE(r.valid());
+    std::string path = testing::TempDir() + "/plate.step";
+    cad::write_step(*r.shape, path);
+    cad::Shape back = cad::read_cad_file(path);
+    cad::IouResult i = cad::iou(*r.shape, back);
+    EXPECT_NEAR(i.volume_b, r.props.volume, 1e-6 * r.props.volume);
+    EXPECT_NEAR(i.iou(), 1.0, 1e-9);
+    EXPECT_GT(cad::read_cad_mesh(path).triangles.size(), 10u);
+    util::write_file_atomic(testing::TempDir() + "/bad.step", "ISO-10303-21;\nnonsense");
+    EXPECT_THROW(cad::read_cad_file(testing::TempDir() + "/bad.step"), std::runtime_error);
+    EXPECT_THROW(cad::read_cad_file(testing::TempDir() + "/missing.igs"), std::runtime_error);
 }

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "cadrecode/cad/executor.h"
+#include "cadrecode/cad/import.h"
 #include "cadrecode/cad/iou.h"
 #include "cadrecode/geometry/chamfer.h"
 #include "cadrecode/geometry/mesh.h"
@@ -94,7 +95,7 @@ SampleResult result_from_json(const json& j) {
 SampleResult score_sample(const Sample& s, const EvalOptions& o) {
     SampleResult r;
     r.id = s.id;
-    geometry::Mesh gt_raw = io::read_mesh(s.gt_path);
+    geometry::Mesh gt_raw = cad::is_cad_file(s.gt_path) ? cad::read_cad_mesh(s.gt_path) : io::read_mesh(s.gt_path);
     geometry::Normalization gt_frame = geometry::unit_cube_normalization(gt_raw);
     geometry::Mesh gt = gt_frame.apply(gt_raw);
     std::vector<geometry::Vec3> gt_points = sample(gt, o.samples, mix_seed(o.seed, s.id, 0));
@@ -160,7 +161,8 @@ std::vector<Sample> match_samples(const std::string& pred_dir, const std::string
     std::vector<fs::path> gts;
     for (const auto& e : fs::directory_iterator(gt_dir)) {
         std::string ext = e.path().extension().string();
-        if (e.is_regular_file() && (ext == ".stl" || ext == ".obj" || ext == ".ply" || ext == ".off")) gts.push_back(e.path());
+        bool mesh = ext == ".stl" || ext == ".obj" || ext == ".ply" || ext == ".off";
+        if (e.is_regular_file() && (mesh || cad::is_cad_file(e.path().string()))) gts.push_back(e.path());
     }
     std::sort(gts.begin(), gts.end());
     for (const fs::path& g : gts) {

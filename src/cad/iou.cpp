@@ -1,6 +1,8 @@
 #include "cadrecode/cad/iou.h"
 
+#include <BRepBndLib.hxx>
 #include <BRepBuilderAPI_MakeEdge.hxx>
+#include <Bnd_Box.hxx>
 #include <BRepBuilderAPI_MakeFace.hxx>
 #include <BRepBuilderAPI_MakePolygon.hxx>
 #include <BRepBuilderAPI_MakeSolid.hxx>
@@ -42,7 +44,14 @@ IouResult iou_shapes(const TopoDS_Shape& a, const TopoDS_Shape& b) {
     try {
         r.volume_a = volume_of(a);
         r.volume_b = volume_of(b);
-        TopoDS_Shape common = boolean(BoolOp::Common, {a}, {b});
+        // Prediction and ground truth usually share faces up to rounding (a B-rep plane against the float32
+        // triangles of its own mesh): exact booleans on near-coincident faces fail or drop pieces, so the
+        // boolean gets a fuzzy tolerance of 1e-6 of the shapes' size, far below what the metric can see.
+        Bnd_Box box;
+        BRepBndLib::Add(a, box);
+        BRepBndLib::Add(b, box);
+        double fuzzy = box.IsVoid() ? 0.0 : 1e-6 * std::sqrt(box.SquareExtent());
+        TopoDS_Shape common = boolean(BoolOp::Common, {a}, {b}, false, fuzzy);
         r.intersection = volume_of(common);
     } catch (const CadFailure& e) {
         throw std::runtime_error(std::string("IoU: ") + e.what());

@@ -45,16 +45,9 @@ uint64_t mix_seed(uint64_t seed, const std::string& id, uint64_t stream) {
     return h;
 }
 
-// IoU is invariant under a common similarity, so instead of scaling both solids into the unit cube (which
-// shrinks OCCT's tolerances with them and made booleans fail on about 10 % of real shapes), the prediction
-// is moved into the ground truth's own frame: gt_frame^-1 o pred_frame.
-cad::Shape into_gt_frame(const cad::Shape& shape, const geometry::Normalization& pred, const geometry::Normalization& gt) {
-    double k = pred.scale / gt.scale;
-    std::array<double, 3> t;
-    for (int i = 0; i < 3; ++i) t[i] = gt.centre[i] + (pred.offset[i] - gt.offset[i]) / gt.scale - pred.centre[i] * k;
-    return cad::transformed(shape, k, t);
-}
-
+// IoU is invariant under a common similarity, so the prediction is moved into the ground truth's own frame
+// (gt_frame^-1 o pred_frame) rather than scaling both into the unit cube, which would shrink OCCT's
+// tolerances with them.
 std::vector<geometry::Vec3> sample(const geometry::Mesh& m, size_t n, uint64_t seed) {
     return geometry::sample_surface(m, n, seed).points;
 }
@@ -119,8 +112,11 @@ SampleResult score_sample(const Sample& s, const EvalOptions& o) {
             if (o.iou) {
                 try {
                     if (!gt_solid) gt_solid = std::make_unique<cad::Shape>(cad::solid_from_mesh(gt_raw));
-                    cad::Shape pred_solid = into_gt_frame(*ex.shape, frame, gt_frame);
-                    c.iou = cad::iou(pred_solid, *gt_solid).iou();
+                    // Mesh against mesh, as the reference does: on real shapes the B-rep against the ground
+                    // truth's polyhedral solid made OCCT's boolean return an empty common on some exact
+                    // matches (near-coincident curved faces), the two polyhedra did not.
+                    geometry::Mesh pred_in_gt = gt_frame.inverse(frame.apply(*ex.mesh));
+                    c.iou = cad::iou(cad::solid_from_mesh(pred_in_gt), *gt_solid).iou();
                 } catch (const std::exception& e) {
                     c.message = std::string("IoU not computed: ") + e.what();
                 }

@@ -20,6 +20,7 @@
 #include <TopoDS_Shell.hxx>
 #include <TopoDS_Solid.hxx>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <stdexcept>
@@ -52,7 +53,9 @@ IouResult iou_shapes(const TopoDS_Shape& a, const TopoDS_Shape& b) {
         BRepBndLib::Add(b, box);
         double fuzzy = box.IsVoid() ? 0.0 : 1e-6 * std::sqrt(box.SquareExtent());
         TopoDS_Shape common = boolean(BoolOp::Common, {a}, {b}, false, fuzzy);
-        r.intersection = volume_of(common);
+        // The fuzzy boolean may report a common a few 1e-9 larger than the smaller solid; an IoU above 1 has
+        // no meaning, so the intersection is capped at the smaller volume.
+        r.intersection = std::min(volume_of(common), std::min(r.volume_a, r.volume_b));
     } catch (const CadFailure& e) {
         throw std::runtime_error(std::string("IoU: ") + e.what());
     } catch (const Standard_Failure& e) {

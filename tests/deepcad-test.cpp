@@ -556,21 +556,8 @@ TEST(DeepcadErrors, MessagesNameTheFileAndThePath) {
 
 namespace {
 
-struct CliRun {
-    int code;
-    std::string out;
-};
-
-CliRun cli(const std::string& args) {
-    std::string cmd = std::string(CADRECODE_BIN_DIR) + "/cadrecode " + args + " 2>&1";
-    std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p.get())) > 0) out.append(buf, n);
-    int status = pclose(p.release());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using cadrecode::test::CliRun;
+using cadrecode::test::cli;
 
 std::string tmpdir(const std::string& name) {
     std::string d = testing::TempDir() + "/deepcad-" + name;

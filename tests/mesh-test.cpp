@@ -1,6 +1,8 @@
 // Mesh measures and atomic files, without OpenCASCADE (STL and the other formats: io-*-test.cpp).
 #include <gtest/gtest.h>
 
+#include "test-util.h"
+
 #include "cadrecode/geometry/mesh.h"
 #include "cadrecode/util/files.h"
 
@@ -9,14 +11,7 @@ using namespace cadrecode::geometry;
 
 namespace {
 
-// An axis-aligned box [0,a]x[0,b]x[0,c] with outward-facing triangles.
-Mesh box_mesh(double a, double b, double c) {
-    Mesh m;
-    for (int i = 0; i < 8; ++i) m.vertices.push_back({(i & 1) ? a : 0, (i & 2) ? b : 0, (i & 4) ? c : 0});
-    m.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
-                   {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
-    return m;
-}
+using cadrecode::test::box_mesh;
 
 std::string tmp(const std::string& name) { return testing::TempDir() + "/" + name; }
 

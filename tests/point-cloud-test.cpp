@@ -3,6 +3,8 @@
 // matches hand-computed answers; normalisation maps boxes where the reference pipeline puts them.
 #include <gtest/gtest.h>
 
+#include "test-util.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -16,13 +18,7 @@ using namespace cadrecode::geometry;
 
 namespace {
 
-Mesh box_mesh(double a, double b, double c) {
-    Mesh m;
-    for (int i = 0; i < 8; ++i) m.vertices.push_back({(i & 1) ? a : 0, (i & 2) ? b : 0, (i & 4) ? c : 0});
-    m.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
-                   {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
-    return m;
-}
+using cadrecode::test::box_mesh;
 
 Vec3 sub(const Vec3& a, const Vec3& b) {
     return {a[0] - b[0], a[1] - b[1], a[2] - b[2]};

@@ -2,6 +2,8 @@
 // assertion that a reader fails with a message naming the file and the place.
 #pragma once
 
+#include "test-util.h"  // box_mesh
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -74,15 +76,6 @@ testing::AssertionResult fails_with(F fn, std::initializer_list<std::string> nee
         return testing::AssertionFailure() << "threw a non-runtime_error: " << e.what();
     }
     return testing::AssertionFailure() << "did not throw";
-}
-
-// An axis-aligned box [0,a]x[0,b]x[0,c] with outward-facing triangles.
-inline geometry::Mesh box_mesh(double a, double b, double c) {
-    geometry::Mesh m;
-    for (int i = 0; i < 8; ++i) m.vertices.push_back({(i & 1) ? a : 0, (i & 2) ? b : 0, (i & 4) ? c : 0});
-    m.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
-                   {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
-    return m;
 }
 
 }  // namespace cadrecode::test

@@ -49,6 +49,9 @@ private:
     std::vector<bool> given_;
 };
 
+constexpr double kPi = 3.14159265358979323846;
+inline double radians(double degrees) { return degrees * kPi / 180.0; }
+
 // A number for a CAD call: TypeError if not int/float/bool; LimitError if not finite or beyond the run's
 // max_abs_number.
 double to_number(const Value& v, const std::string& what, SourcePos at);

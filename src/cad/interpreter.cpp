@@ -19,8 +19,6 @@ using script::StmtKind;
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
-
 const std::set<std::string>& cadquery_exports() {
     static const std::set<std::string> names = {"Workplane", "Plane", "Vector", "Location", "Sketch"};
     return names;
@@ -102,7 +100,7 @@ Value make_location(const CallArgs& args) {
     if (p.size() == 3) {
         gp_XYZ axis = to_vec3(p[1], "Location() axis", args.at);
         if (axis.Modulus() == 0) value_error(args.at, "Location(): axis must be non-zero");
-        t.SetRotation(gp_Ax1(gp_Pnt(0, 0, 0), gp_Dir(axis)), to_number(p[2], "Location() angle", args.at) * kPi / 180);
+        t.SetRotation(gp_Ax1(gp_Pnt(0, 0, 0), gp_Dir(axis)), radians(to_number(p[2], "Location() angle", args.at)));
         t.SetTranslationPart(gp_Vec(to_vec3(p[0], "Location() translation", args.at)));
         return location_value(TopLoc_Location(t));
     }
@@ -110,7 +108,7 @@ Value make_location(const CallArgs& args) {
         double v[6];
         for (int i = 0; i < 6; ++i) v[i] = to_number(p[i], "Location() component", args.at);
         gp_Quaternion q;
-        q.SetEulerAngles(gp_Extrinsic_XYZ, v[3] * kPi / 180, v[4] * kPi / 180, v[5] * kPi / 180);
+        q.SetEulerAngles(gp_Extrinsic_XYZ, radians(v[3]), radians(v[4]), radians(v[5]));
         t.SetRotation(q);
         t.SetTranslationPart(gp_Vec(v[0], v[1], v[2]));
         return location_value(TopLoc_Location(t));
@@ -416,7 +414,7 @@ Value Interpreter::call_builtin(const std::string& q, const CallArgs& args) {
         if (f == "asin") return Value::real(std::asin(x));
         if (f == "acos") return Value::real(std::acos(x));
         if (f == "atan") return Value::real(std::atan(x));
-        if (f == "radians") return Value::real(x * kPi / 180);
+        if (f == "radians") return Value::real(radians(x));
         if (f == "degrees") return Value::real(x * 180 / kPi);
         if (f == "fabs") return Value::real(std::fabs(x));
         if (!std::isfinite(x)) value_error(at, "cannot convert a non-finite float to an integer");

@@ -19,8 +19,12 @@ namespace cadrecode::cad {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
-double radians(double deg) { return deg * kPi / 180.0; }
+// A rotation by `degrees` about the local Z axis through the origin (Shape.rotate in CadQuery).
+gp_Trsf rotation_z(double degrees) {
+    gp_Trsf rot;
+    rot.SetRotation(gp_Ax1(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), radians(degrees));
+    return rot;
+}
 
 // Location() of CadQuery: an identity transformation stored in a (non-empty) TopLoc_Location.
 TopLoc_Location identity_location() { return TopLoc_Location(gp_Trsf()); }
@@ -197,9 +201,7 @@ std::optional<Value> call_sketch_method(const std::shared_ptr<SketchObj>& self, 
         TopoDS_Shape face = occt("rect", [&] {
             // Face.makePlane(h, w): w along local X, h along local Y; then rotated about Z (a geometry copy).
             TopoDS_Shape f = BRepBuilderAPI_MakeFace(gp_Pln(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), -w / 2, w / 2, -h / 2, h / 2).Face();
-            gp_Trsf rot;
-            rot.SetRotation(gp_Ax1(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), radians(angle));
-            return BRepBuilderAPI_Transform(f, rot, true).Shape();
+            return BRepBuilderAPI_Transform(f, rotation_z(angle), true).Shape();
         });
         each(sk, b, false, [&](const TopLoc_Location& l, std::vector<Item>& res) {
             collect(res, face.Located(l), ShapeClass::Face);
@@ -260,9 +262,7 @@ std::optional<Value> call_sketch_method(const std::shared_ptr<SketchObj>& self, 
             }
         }
         if (angle != 0) {
-            gp_Trsf rot;
-            rot.SetRotation(gp_Ax1(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), radians(angle));
-            res_shape = res_shape.Moved(TopLoc_Location(rot));
+            res_shape = res_shape.Moved(TopLoc_Location(rotation_z(angle)));
         }
         each(sk, *bound, ignore_selection, [&](const TopLoc_Location& l, std::vector<Item>& res) {
             TopoDS_Shape moved = res_shape.Moved(l);

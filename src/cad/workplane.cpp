@@ -24,8 +24,6 @@ namespace cadrecode::cad {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
-double radians(double deg) { return deg * kPi / 180.0; }
 
 using WP = std::shared_ptr<WorkplaneObj>;
 

@@ -16,6 +16,7 @@
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/util/files.h"
 #include "cadrecode/util/isolate.h"
+#include "result-json.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -45,12 +46,71 @@ uint64_t mix_seed(uint64_t seed, const std::string& id, uint64_t stream) {
     return h;
 }
 
-// IoU is invariant under a common similarity, so the prediction is moved into the ground truth's own frame
-// (gt_frame^-1 o pred_frame) rather than scaling both into the unit cube, which would shrink OCCT's
-// tolerances with them.
 std::vector<geometry::Vec3> sample(const geometry::Mesh& m, size_t n, uint64_t seed) {
     return geometry::sample_surface(m, n, seed).points;
 }
+
+// Everything for one sample; runs inside a worker process.
+SampleResult score_sample(const Sample& s, const EvalOptions& o) {
+    SampleResult r;
+    r.id = s.id;
+    geometry::Mesh gt_raw = cad::is_cad_file(s.gt_path) ? cad::read_cad_mesh(s.gt_path) : io::read_mesh(s.gt_path);
+    geometry::Normalization gt_frame = geometry::unit_cube_normalization(gt_raw);
+    geometry::Mesh gt = gt_frame.apply(gt_raw);
+    std::vector<geometry::Vec3> gt_points = sample(gt, o.samples, mix_seed(o.seed, s.id, 0));
+    std::vector<geometry::Vec3> input_points = sample(gt, o.samples, mix_seed(o.seed, s.id, 1));
+    r.floor_cd = geometry::chamfer_distance(gt_points, input_points).value() * 1000;
+    std::unique_ptr<cad::Shape> gt_solid;
+    for (size_t k = 0; k < s.candidates.size(); ++k) {
+        CandidateScore c;
+        c.program = s.candidates[k];
+        cad::ExecOptions eo;
+        eo.time_limit_s = o.time_limit_s;
+        cad::ExecResult ex = cad::execute_program(util::read_file(s.candidates[k]), eo);
+        c.verdict = cad::verdict_name(ex.verdict);
+        c.message = ex.error_text();
+        if (ex.valid()) {
+            geometry::Normalization frame = o.renormalize ? geometry::unit_cube_normalization(*ex.mesh) : gt_frame;
+            geometry::Mesh pred = frame.apply(*ex.mesh);
+            std::vector<geometry::Vec3> pts = sample(pred, o.samples, mix_seed(o.seed, s.id, 2 + k));
+            c.cd = geometry::chamfer_distance(pts, gt_points).value() * 1000;
+            c.cd_input = geometry::chamfer_distance(pts, input_points).value() * 1000;
+            if (o.iou) {
+                try {
+                    if (!gt_solid) gt_solid = std::make_unique<cad::Shape>(cad::solid_from_mesh(gt_raw));
+                    // IoU is invariant under a common similarity, so the prediction is moved into the ground
+                    // truth's own frame (gt_frame^-1 o pred_frame) rather than both into the unit cube, which
+                    // would shrink OCCT's tolerances with them. Mesh against mesh, as the reference does: on real shapes the B-rep against the ground
+                    // truth's polyhedral solid made OCCT's boolean return an empty common on some exact
+                    // matches (near-coincident curved faces), the two polyhedra did not.
+                    geometry::Mesh pred_in_gt = gt_frame.inverse(frame.apply(*ex.mesh));
+                    c.iou = cad::iou(cad::solid_from_mesh(pred_in_gt), *gt_solid).iou();
+                } catch (const std::exception& e) {
+                    c.message = std::string("IoU not computed: ") + e.what();
+                }
+            }
+            if (r.oracle < 0 || c.cd < r.candidates[r.oracle].cd) r.oracle = static_cast<int>(k);
+            if (r.by_input < 0 || c.cd_input < r.candidates[r.by_input].cd_input) r.by_input = static_cast<int>(k);
+        }
+        r.candidates.push_back(c);
+    }
+    return r;
+}
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double mean(const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return v.empty() ? 0 : s / static_cast<double>(v.size());
+}
+
+}  // namespace
 
 json candidate_json(const CandidateScore& c) {
     return json{{"program", c.program}, {"verdict", c.verdict}, {"message", c.message},
@@ -83,66 +143,6 @@ SampleResult result_from_json(const json& j) {
     }
     return r;
 }
-
-// Everything for one sample; runs inside a worker process.
-SampleResult score_sample(const Sample& s, const EvalOptions& o) {
-    SampleResult r;
-    r.id = s.id;
-    geometry::Mesh gt_raw = cad::is_cad_file(s.gt_path) ? cad::read_cad_mesh(s.gt_path) : io::read_mesh(s.gt_path);
-    geometry::Normalization gt_frame = geometry::unit_cube_normalization(gt_raw);
-    geometry::Mesh gt = gt_frame.apply(gt_raw);
-    std::vector<geometry::Vec3> gt_points = sample(gt, o.samples, mix_seed(o.seed, s.id, 0));
-    std::vector<geometry::Vec3> input_points = sample(gt, o.samples, mix_seed(o.seed, s.id, 1));
-    r.floor_cd = geometry::chamfer_distance(gt_points, input_points).value() * 1000;
-    std::unique_ptr<cad::Shape> gt_solid;
-    for (size_t k = 0; k < s.candidates.size(); ++k) {
-        CandidateScore c;
-        c.program = s.candidates[k];
-        cad::ExecOptions eo;
-        eo.time_limit_s = o.time_limit_s;
-        cad::ExecResult ex = cad::execute_program(util::read_file(s.candidates[k]), eo);
-        c.verdict = cad::verdict_name(ex.verdict);
-        c.message = ex.error_text();
-        if (ex.valid()) {
-            geometry::Normalization frame = o.renormalize ? geometry::unit_cube_normalization(*ex.mesh) : gt_frame;
-            geometry::Mesh pred = frame.apply(*ex.mesh);
-            std::vector<geometry::Vec3> pts = sample(pred, o.samples, mix_seed(o.seed, s.id, 2 + k));
-            c.cd = geometry::chamfer_distance(pts, gt_points).value() * 1000;
-            c.cd_input = geometry::chamfer_distance(pts, input_points).value() * 1000;
-            if (o.iou) {
-                try {
-                    if (!gt_solid) gt_solid = std::make_unique<cad::Shape>(cad::solid_from_mesh(gt_raw));
-                    // Mesh against mesh, as the reference does: on real shapes the B-rep against the ground
-                    // truth's polyhedral solid made OCCT's boolean return an empty common on some exact
-                    // matches (near-coincident curved faces), the two polyhedra did not.
-                    geometry::Mesh pred_in_gt = gt_frame.inverse(frame.apply(*ex.mesh));
-                    c.iou = cad::iou(cad::solid_from_mesh(pred_in_gt), *gt_solid).iou();
-                } catch (const std::exception& e) {
-                    c.message = std::string("IoU not computed: ") + e.what();
-                }
-            }
-            if (r.oracle < 0 || c.cd < r.candidates[r.oracle].cd) r.oracle = static_cast<int>(k);
-            if (r.by_input < 0 || c.cd_input < r.candidates[r.by_input].cd_input) r.by_input = static_cast<int>(k);
-        }
-        r.candidates.push_back(c);
-    }
-    return r;
-}
-
-double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double mean(const std::vector<double>& v) {
-    double s = 0;
-    for (double x : v) s += x;
-    return v.empty() ? 0 : s / static_cast<double>(v.size());
-}
-
-}  // namespace
 
 std::vector<Sample> match_samples(const std::string& pred_dir, const std::string& gt_dir, const std::string& pattern) {
     if (!fs::is_directory(gt_dir)) throw std::runtime_error(gt_dir + ": not a directory (expected ground-truth meshes)");

@@ -8,6 +8,7 @@
 
 #include "cadrecode/eval/evaluate.h"
 #include "cadrecode/util/files.h"
+#include "result-json.h"
 
 namespace cadrecode::eval {
 
@@ -99,12 +100,7 @@ void write_report(const std::vector<SampleResult>& results, const EvalOptions& o
             cds.push_back(r.candidates[r.oracle].cd);
             if (r.candidates[r.oracle].iou >= 0) ious.push_back(r.candidates[r.oracle].iou * 100);
         }
-        nlohmann::json j{{"id", r.id}, {"error", r.error}, {"oracle", r.oracle}, {"by_input", r.by_input}, {"floor_cd", r.floor_cd}};
-        j["candidates"] = nlohmann::json::array();
-        for (const auto& c : r.candidates)
-            j["candidates"].push_back({{"program", c.program}, {"verdict", c.verdict}, {"message", c.message},
-                                       {"cd", c.cd}, {"cd_input", c.cd_input}, {"iou", c.iou}});
-        all.push_back(j);
+        all.push_back(result_json(r));
     }
     util::write_file_atomic(dir + "/samples.csv", csv.str());
     util::write_file_atomic(dir + "/samples.json", all.dump(1) + "\n");

@@ -9,7 +9,15 @@ packages=(
   libtbb-dev            # OpenCASCADE's CMake targets link libtbb.so but its -dev packages do not pull it in
   nlohmann-json3-dev libcli11-dev libnanoflann-dev
   libgtest-dev libgmock-dev
+  libutf8proc-dev       # the tokenizer: NFC normalisation and Unicode general categories
+  libtorch-dev          # the model (Qwen2 + point encoder); without it CMake skips the model targets
+  libopenblas0-pthread  # libtorch's fp32 matrix products: about 30x faster than the reference BLAS
+  libcurl4-openssl-dev  # `ask` and `parametrize --llm`: HTTPS to OpenAI-compatible chat-completions endpoints
+  libpng-dev            # the view test decodes the headless browser's screenshot
 )
+# The view test draws the HTML report in a real headless browser and skips (77) without one. Chromium is
+# large (about 100 MB with its libraries), so it comes only when asked: scripts/setup-debian.sh --browser
+if [[ " $* " == *" --browser "* ]]; then packages+=(chromium); fi
 
 missing=()
 for p in "${packages[@]}"; do

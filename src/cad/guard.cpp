@@ -1,4 +1,5 @@
 #include "cadrecode/cad/guard.h"
+#include "cadrecode/cad/iou.h"
 
 #include <nlohmann/json.hpp>
 
@@ -76,8 +77,19 @@ std::string run_job(const Job& job, const GuardOptions& options) {
         std::string output_error;
         if (r.valid() && r.shape) {
             try {
-                if (!job.step_out.empty()) write_step(*r.shape, job.step_out);
-                if (!job.stl_out.empty()) io::write_stl_binary(*r.mesh, job.stl_out);
+                const bool identity = job.out_scale == 1.0 && job.out_offset == std::array<double, 3>{0, 0, 0};
+                if (!job.step_out.empty()) {
+                    if (identity)
+                        write_step(*r.shape, job.step_out);
+                    else
+                        write_step(transformed(*r.shape, job.out_scale, job.out_offset), job.step_out);
+                }
+                if (!job.stl_out.empty()) {
+                    geometry::Mesh mesh = *r.mesh;
+                    for (geometry::Vec3& v : mesh.vertices)
+                        for (int k = 0; k < 3; ++k) v[k] = v[k] * job.out_scale + job.out_offset[k];
+                    io::write_stl_binary(mesh, job.stl_out);
+                }
             } catch (const std::exception& e) {
                 output_error = e.what();
             }

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cadrecode/eval/evaluate.h"
+#include "cadrecode/report/eval-views.h"
 #include "commands.h"
 #include "progress.h"
 
@@ -29,7 +30,7 @@ Runner add_eval_command(CLI::App& app) {
     cmd->add_option("--candidates-pattern", a->pattern, "program names per sample; {id} is the mesh stem, * and ? wildcards")
         ->capture_default_str();
     cmd->add_option("-j,--jobs", a->options.workers, "worker processes")->capture_default_str()->check(CLI::Range(1, 256));
-    cmd->add_option("--report", a->report, "write samples.csv, samples.json, summary.md, cd.svg, iou.svg here");
+    cmd->add_option("--report", a->report, "write samples.csv, samples.json, summary.md, cd.svg, iou.svg, index.html and views/<id>.html here");
     cmd->add_option("--samples", a->options.samples, "surface samples per mesh for CD")->capture_default_str();
     cmd->add_option("--seed", a->options.seed, "seed of the surface sampling")->capture_default_str();
     cmd->add_option("--time-limit", a->options.time_limit_s, "seconds per program")->capture_default_str();
@@ -57,6 +58,14 @@ Runner add_eval_command(CLI::App& app) {
         if (!a->report.empty()) {
             eval::write_report(results, a->options, a->report);
             std::printf("report: %s/summary.md\n", a->report.c_str());
+            ProgressBar views("views", samples.size());
+            report::ViewOptions vo;
+            vo.seed = a->options.seed;
+            vo.time_limit_s = a->options.time_limit_s;
+            vo.iou = false;  // the page shows eval's own IoU of the chosen candidate instead
+            report::write_eval_views(samples, results, a->report, vo, [&](size_t done, size_t) { views.update(done, ""); });
+            views.finish();
+            std::printf("views: %s/index.html\n", a->report.c_str());
         }
         return kExitOk;
     };

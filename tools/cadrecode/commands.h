@@ -13,6 +13,20 @@ Runner add_run_command(CLI::App& app);
 Runner add_check_command(CLI::App& app);
 Runner add_eval_command(CLI::App& app);
 Runner add_convert_deepcad_command(CLI::App& app);
+Runner add_generate_command(CLI::App& app);
+Runner add_stats_command(CLI::App& app);
+Runner add_facts_command(CLI::App& app);
+Runner add_ask_command(CLI::App& app);
+Runner add_parametrize_command(CLI::App& app);
+Runner add_view_command(CLI::App& app);
+Runner add_tokenizer_command(CLI::App& app);
+// The model commands, built into cadrecode-ml (libtorch); cadrecode lists them and hands them over.
+Runner add_reconstruct_command(CLI::App& app);
+Runner add_train_command(CLI::App& app);
+constexpr const char* kReconstructSummary =
+    "Reverse-engineer a mesh, a STEP/IGES/BREP solid or a point cloud into a CadQuery program with the model\n"
+    "(test-time sampling of several candidates, the valid one closest to the input wins).";
+constexpr const char* kTrainSummary = "Train a CAD-Recode model on generated shards (the paper's recipe by default).";
 
 // Exit codes shared by every subcommand.
 constexpr int kExitOk = 0;

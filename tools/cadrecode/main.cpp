@@ -1,10 +1,49 @@
 // cadrecode: reverse-engineering CAD as CadQuery code. This file only wires the subcommands.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <filesystem>
+#include <string>
 
 #include "commands.h"
 
+namespace {
+
+// `reconstruct` and `train` live in cadrecode-ml, beside this executable: libtorch takes most of a second to
+// load, which every other command would otherwise pay. They are listed here and run there.
+const char* const kModelCommands[] = {"reconstruct", "train"};
+
+bool is_model_command(const char* arg) {
+    for (const char* c : kModelCommands)
+        if (std::strcmp(arg, c) == 0) return true;
+    return false;
+}
+
+int exec_model_tool(char** argv) {
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    const std::string tool = (self.parent_path() / "cadrecode-ml").string();
+    if (!ec && std::filesystem::exists(tool)) {
+        argv[0] = const_cast<char*>(tool.c_str());
+        execv(tool.c_str(), argv);
+        std::fprintf(stderr, "cadrecode: error: cannot run %s: %s\n", tool.c_str(), std::strerror(errno));
+        return cadrecode::cli::kExitError;
+    }
+    std::fprintf(stderr,
+                 "cadrecode: error: '%s' needs the model tools (%s), which are built only with libtorch "
+                 "(Debian: libtorch-dev; scripts/setup-debian.sh installs it)\n",
+                 argv[1], tool.c_str());
+    return cadrecode::cli::kExitError;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+    if (argc > 1 && is_model_command(argv[1])) return exec_model_tool(argv);
+
     CLI::App app{"cadrecode: run, check and (soon) generate CAD-Recode CadQuery programs without Python.\n"
                  "Exit codes: 0 ok, 1 invalid input program(s), 2 usage or I/O error."};
     app.require_subcommand(1);
@@ -14,6 +53,16 @@ int main(int argc, char** argv) {
     runners.push_back(cadrecode::cli::add_check_command(app));
     runners.push_back(cadrecode::cli::add_eval_command(app));
     runners.push_back(cadrecode::cli::add_convert_deepcad_command(app));
+    runners.push_back(cadrecode::cli::add_generate_command(app));
+    runners.push_back(cadrecode::cli::add_stats_command(app));
+    runners.push_back(cadrecode::cli::add_facts_command(app));
+    runners.push_back(cadrecode::cli::add_ask_command(app));
+    runners.push_back(cadrecode::cli::add_parametrize_command(app));
+    runners.push_back(cadrecode::cli::add_view_command(app));
+    runners.push_back(cadrecode::cli::add_tokenizer_command(app));
+    // Listed for --help only; main() hands them to cadrecode-ml before parsing.
+    app.add_subcommand("reconstruct", cadrecode::cli::kReconstructSummary)->allow_extras();
+    app.add_subcommand("train", cadrecode::cli::kTrainSummary)->allow_extras();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

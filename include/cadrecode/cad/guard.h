@@ -8,6 +8,7 @@
 // never starts any in the parent).
 #pragma once
 
+#include <array>
 #include <functional>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@ struct Job {
     std::string source;  // the program text
     std::string step_out;  // write STEP here when the result is valid (optional)
     std::string stl_out;   // write binary STL here when the result is valid (optional)
+    // The files are written after the similarity p' = p * out_scale + out_offset (reconstruction maps the
+    // program's +-100 frame back to the input's own position and size). Identity by default.
+    double out_scale = 1.0;
+    std::array<double, 3> out_offset{0, 0, 0};
 };
 
 struct JobOutcome {

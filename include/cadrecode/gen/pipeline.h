@@ -1,0 +1,87 @@
+// The generation pipeline: generate a program, execute its emitted text once with our executor, keep it
+// only when valid and new, then sample its surface and write shards (cadrecode/data/shard.h).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "cadrecode/data/shard.h"
+#include "cadrecode/gen/generator.h"
+
+namespace cadrecode::gen {
+
+struct PipelineOptions {
+    GeneratorOptions generator;
+    uint32_t points = 8192;             // dense surface samples per sample
+    double time_limit_s = 2.0;          // per program, inside the executor
+    uint64_t max_attempts_factor = 50;  // give up a shard after count * factor attempts
+};
+
+// Where the time goes, summed over a run (milliseconds).
+struct StageTimes {
+    double generate_ms = 0;  // Algorithms 1 and 2 in plain C++, emission
+    double parse_ms = 0;
+    double execute_ms = 0;  // executing the emitted text (OCCT booleans included)
+    double check_ms = 0;    // BRepCheck, volume
+    double tessellate_ms = 0;
+    double sample_ms = 0;  // surface sampling, normalisation, quantisation
+    double write_ms = 0;
+    double total_ms = 0;
+    void add(const StageTimes& o);
+};
+
+struct ShardReport {
+    uint32_t shard = 0;
+    uint64_t attempts = 0;
+    uint64_t kept = 0;
+    uint64_t rejected_cheap = 0;              // rejected before OCCT (topology, tiny edges, quantisation)
+    uint64_t invalid = 0;                     // executed, not valid
+    uint64_t duplicates = 0;                  // same program text or same geometry as an earlier sample of the shard
+    std::map<std::string, uint64_t> reasons;  // rejection / verdict name -> count
+    StageTimes times;
+    bool skipped = false;         // --resume found the shard complete
+    std::string to_line() const;  // "key=value ..." one line
+    static ShardReport from_line(const std::string& line);
+};
+
+// One sample from one seed through the whole pipeline; false when rejected (reason set).
+bool make_sample(uint64_t seed, const PipelineOptions& options, data::Sample& sample, std::string& reason,
+                 StageTimes& times);
+
+// Generates shard `shard` of `shard_count` with `count` valid unique samples, seeded by mix(seed, shard),
+// and writes it atomically to `path`. Same arguments, same bytes.
+ShardReport generate_shard(const std::string& path, uint64_t seed, uint32_t shard, uint32_t shard_count, uint32_t count,
+                           const PipelineOptions& options, const std::function<void(uint64_t kept)>& progress = {});
+
+struct GenerateOptions {
+    uint64_t count = 1000;  // valid samples in all
+    uint32_t per_shard = 1000;
+    uint64_t seed = 0;
+    int jobs = 1;                  // shards generated at once, each in its own worker process
+    uint32_t part = 0, parts = 1;  // --shard i/n: this process makes the shards with index % parts == part
+    bool resume = false;           // keep shards that exist and verify
+    bool write_py = false;         // also DIR/py/<shard>/<index>.py
+    bool dedup = true;             // after generating, drop samples duplicated in an earlier shard
+    PipelineOptions pipeline;
+};
+
+struct GenerateReport {
+    std::vector<ShardReport> shards;
+    uint64_t cross_shard_duplicates = 0;
+    double wall_s = 0;
+};
+
+// Writes DIR/shard-XXXXX-of-YYYYY.crs. Progress: (shards done, shards to do).
+GenerateReport generate_corpus(const std::string& dir, const GenerateOptions& options,
+                               const std::function<void(size_t, size_t)>& progress = {});
+
+// Cross-shard deduplication in shard order: a sample whose program hash or geometry hash appeared in an
+// earlier shard (or earlier in the same shard) is dropped. With out_dir empty the shards are rewritten in
+// place (atomically); otherwise the filtered shards go to out_dir. Returns the number dropped.
+uint64_t dedup_shards(const std::vector<std::string>& shard_paths, const std::string& out_dir = "");
+
+}  // namespace cadrecode::gen

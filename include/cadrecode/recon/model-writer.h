@@ -1,0 +1,46 @@
+// The language model as a ProgramWriter: point clouds -> CadRecodeModel::generate -> tokenizer decode.
+// Torch-free header (library cadrecode_recon_model, built with libtorch).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cadrecode/model/model.h"
+#include "cadrecode/recon/reconstruct.h"
+#include "cadrecode/text/tokenizer.h"
+
+namespace cadrecode::recon {
+
+class ModelWriter : public ProgramWriter {
+public:
+    // Keeps references: the model and tokenizer must outlive the writer. `options` are used for every call;
+    // write() replaces their seed by its own.
+    ModelWriter(const model::CadRecodeModel& model, const text::Tokenizer& tokenizer, model::GenerateOptions options);
+
+    std::vector<std::string> write(const std::vector<Cloud>& clouds, uint64_t seed) override;
+
+    // Called with (candidate, text piece) as tokens arrive (text streamed through text::StreamDecoder).
+    std::function<void(int, const std::string&)> on_text;
+    // Of the last write(): generated tokens per candidate, and whether each ended with the end token.
+    std::vector<size_t> last_tokens;
+    std::vector<bool> last_finished;
+    double last_prefill_ms = 0, last_decode_ms = 0;
+
+private:
+    const model::CadRecodeModel& model_;
+    const text::Tokenizer& tokenizer_;
+    model::GenerateOptions options_;
+};
+
+// A model folder as published or as `cadrecode train` writes it: config.json, model.safetensors,
+// tokenizer.json. The generation ids come from the tokenizer's <|endoftext|>, <|im_start|> and <|im_end|>.
+struct LoadedModel {
+    model::CadRecodeModel model;
+    text::Tokenizer tokenizer;
+    model::GenerateOptions options;  // ids filled in, greedy, max_new_tokens 768
+    int points = 256;                // points per cloud the model was trained with (training.json), else 256
+};
+LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& options = {});
+
+}  // namespace cadrecode::recon

@@ -1,0 +1,111 @@
+// Reconstruction: from a mesh, a B-rep file or a point cloud to the CAD-Recode program that rebuilds it.
+//
+// The pipeline (../shared/docs/cadrecode-reference.md sections 2 and 6):
+//   1. read the input; bring it into the model frame (bounding-box centre at the origin, longest side 2);
+//   2. per candidate k: a dense cloud (a mesh: `dense_points` fresh area-weighted samples with seed + k; a
+//      point cloud: its own points, from a random start index) reduced to `points` by furthest point sampling;
+//   3. a ProgramWriter (the language model, or anything else) writes one program per cloud, in one batch;
+//   4. every program runs under the executor's guards (isolated worker, time limit); each valid solid is
+//      scored by Chamfer distance against the input's points in the model frame;
+//   5. the valid candidate with the lowest distance wins. Its program is kept as written (the +-100 frame);
+//      its STEP/STL can be written mapped back to the input's own position and size.
+// No libtorch and no OCCT header here: the model enters through ProgramWriter.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cadrecode/geometry/mesh.h"
+#include "cadrecode/geometry/normalization.h"
+#include "cadrecode/geometry/point-cloud.h"
+
+namespace cadrecode::recon {
+
+// A point cloud as the model sees it: N points (x, y, z) in [-1, 1].
+using Cloud = std::vector<std::array<float, 3>>;
+
+// Writes one program per cloud. Implementations: the language model (cadrecode/recon/model-writer.h), fixed
+// texts in tests. `seed` makes sampling decoders deterministic.
+class ProgramWriter {
+public:
+    virtual ~ProgramWriter() = default;
+    virtual std::vector<std::string> write(const std::vector<Cloud>& clouds, uint64_t seed) = 0;
+};
+
+// What a reconstruction starts from: a surface mesh (meshes and B-rep files) or a bare point cloud.
+struct Input {
+    std::string path;
+    geometry::Mesh mesh;           // empty for point-cloud inputs
+    geometry::PointCloud cloud;    // empty for mesh inputs
+    bool is_mesh() const { return !mesh.triangles.empty(); }
+};
+
+// Reads STL/OBJ/PLY/OFF meshes, STEP/IGES/BREP solids (tessellated) and PLY/XYZ/TXT/NPY point clouds.
+// A PLY file with faces is a mesh, without faces a point cloud. Throws std::runtime_error naming the file.
+Input read_input(const std::string& path);
+
+struct ReconstructOptions {
+    int candidates = 10;        // test-time sampling: one point cloud, and one program, per candidate
+    int points = 256;           // points per cloud given to the model
+    int dense_points = 8192;    // surface samples before furthest point sampling, and for scoring
+    uint64_t seed = 0;
+    double time_limit_s = 3.0;  // per candidate program (the reference pipeline's limit)
+    int workers = 2;            // isolated executor workers
+};
+
+struct CandidateResult {
+    std::string program;
+    std::string verdict;   // cad::verdict_name
+    std::string message;   // why it is invalid; empty when valid
+    double cd = -1;        // x1000, in the unit-cube scale, against the input's points; -1 when invalid
+};
+
+struct ReconstructResult {
+    std::vector<CandidateResult> candidates;
+    int best = -1;                      // index of the chosen candidate; -1 when none is valid
+    geometry::Normalization frame;      // input -> model frame [-1, 1]
+    double sample_ms = 0, write_ms = 0, execute_ms = 0, score_ms = 0, total_ms = 0;
+
+    bool ok() const { return best >= 0; }
+    const std::string& program() const;  // the chosen program; throws std::logic_error when !ok()
+    int valid_count() const;
+    // The similarity from the program's +-100 frame to the input's own frame: p_in = p * scale + offset.
+    double output_scale() const;
+    std::array<double, 3> output_offset() const;
+};
+
+// Progress of the stages: "sample", "write", "execute", "score", with done/total.
+using ReconstructProgress = std::function<void(const std::string& stage, size_t done, size_t total)>;
+
+// The model-frame clouds for the candidates (step 2 above), exposed for tests and for the training data path.
+// `dense` receives the input's dense points in the model frame (the scoring reference).
+std::vector<Cloud> candidate_clouds(const Input& input, const geometry::Normalization& frame,
+                                    const ReconstructOptions& options, std::vector<geometry::Vec3>& dense);
+
+ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const ReconstructOptions& options,
+                              const ReconstructProgress& progress = {});
+
+// Executes the chosen program once more (guarded) and writes STEP and/or STL mapped back to the input's frame.
+// Empty paths are skipped. Throws std::runtime_error when there is no valid candidate or a file fails.
+void write_outputs(const ReconstructResult& result, const std::string& step_path, const std::string& stl_path,
+                   double time_limit_s = 10.0);
+
+// Reconstructs every mesh of `gt_dir` (.stl .obj .ply .off .step .stp, sorted by name) and writes each
+// candidate program as pred_dir/<id>.c<k>.py plus pred_dir/<id>.json (result_to_json), the latter last, so an
+// interrupted run resumes where it stopped (ids with a .json are skipped). `eval` then scores the folder with
+// the pattern "{id}.c*.py". Returns the number of inputs reconstructed now (not skipped).
+struct FolderProgress {
+    size_t done = 0, total = 0, skipped = 0, with_valid = 0;
+    std::string last_id;
+};
+size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir, ProgramWriter& writer,
+                          const ReconstructOptions& options, const std::function<void(const FolderProgress&)>& progress = {});
+
+// One JSON object describing the run (candidates, verdicts, CDs, timings, chosen index).
+std::string result_to_json(const ReconstructResult& result, int indent = 2);
+
+}  // namespace cadrecode::recon

@@ -1,0 +1,51 @@
+// Training CAD-Recode models (library cadrecode_train, built with libtorch). Torch-free header.
+//
+// A run folder holds:
+//   config.json         the resolved TrainConfig (written at the start)
+//   tokenizer.json      the tokenizer the run uses (copied, or trained on the data for compact presets)
+//   log.jsonl           one JSON object per logged step / validation / reconstruction event
+//   loss.svg            the loss curves, redrawn at every checkpoint
+//   checkpoint/         model (config.json + model.safetensors), optimizer.pt, state.json; replaced atomically
+//   model/              the final model: config.json, model.safetensors, tokenizer.json, training.json
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "cadrecode/train/config.h"
+
+namespace cadrecode::train {
+
+struct StepReport {
+    int64_t step = 0;        // optimiser steps done
+    double loss = 0;         // mean token NLL of this step
+    double lr = 0;
+    double grad_norm = 0;    // before clipping
+    double tokens_per_s = 0; // target tokens per second of this step
+    double ms = 0;
+};
+
+struct TrainCallbacks {
+    std::function<void(const std::string& line)> log;       // human-readable lines (config, events)
+    std::function<void(const StepReport&)> step;            // after every optimiser step
+    std::function<bool()> should_stop;                      // polled between steps; true: checkpoint and stop
+};
+
+struct TrainResult {
+    int64_t steps = 0;          // optimiser steps done in total (including before a resume)
+    double final_loss = 0;
+    double best_val_loss = -1;  // -1 without validation data
+    std::string model_dir;      // the final model (out/model)
+    bool stopped_early = false; // by time limit or should_stop
+};
+
+// Trains (or, with resume, continues the run in config.out). Throws std::runtime_error for bad data or
+// configuration with the file and place. A resumed run continues bit-exactly: the same weights as an
+// uninterrupted run with the same configuration (on the same machine and thread count).
+TrainResult train(const TrainConfig& config, bool resume, const TrainCallbacks& callbacks = {});
+
+// Redraws the loss curves of a run folder's log.jsonl as an SVG file.
+void plot_losses(const std::string& log_path, const std::string& svg_path);
+
+}  // namespace cadrecode::train

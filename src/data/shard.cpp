@@ -1,0 +1,337 @@
+#include "cadrecode/data/shard.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "cadrecode/util/files.h"
+
+namespace cadrecode::data {
+namespace {
+
+constexpr char kMagic[8] = {'C', 'R', 'S', 'H', 'A', 'R', 'D', '\0'};
+constexpr char kEndMagic[8] = {'C', 'R', 'S', 'H', 'E', 'N', 'D', '\0'};
+constexpr uint32_t kHeaderSize = 40;
+constexpr uint32_t kRecordTag = 0x44434552;  // "RECD" little-endian
+constexpr uint32_t kIndexTag = 0x58444e49;   // "INDX"
+constexpr size_t kTrailerSize = 16;
+// Fixed part of a record payload: 4 u64, 2 u32, 2 f64, 6 f64 box, 3 f64 centre, 1 f64 scale, 2 u32 sizes.
+constexpr size_t kFixedPayload = 4 * 8 + 2 * 4 + 2 * 8 + 6 * 8 + 3 * 8 + 8 + 2 * 4;
+
+struct CrcTable {
+    uint32_t t[256];
+    CrcTable() {
+        for (uint32_t i = 0; i < 256; ++i) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            t[i] = c;
+        }
+    }
+};
+
+void put_u32(std::string& out, uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_u64(std::string& out, uint64_t v) {
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_f64(std::string& out, double d) {
+    uint64_t v;
+    std::memcpy(&v, &d, 8);
+    put_u64(out, v);
+}
+
+class Reader {
+public:
+    Reader(const std::string& bytes, size_t pos, size_t end, const std::string& where)
+        : b_(bytes), pos_(pos), end_(end), where_(where) {}
+    uint32_t u32() {
+        need(4);
+        uint32_t v = 0;
+        for (int i = 0; i < 4; ++i) v |= uint32_t(uint8_t(b_[pos_ + i])) << (8 * i);
+        pos_ += 4;
+        return v;
+    }
+    uint64_t u64() {
+        need(8);
+        uint64_t v = 0;
+        for (int i = 0; i < 8; ++i) v |= uint64_t(uint8_t(b_[pos_ + i])) << (8 * i);
+        pos_ += 8;
+        return v;
+    }
+    double f64() {
+        uint64_t v = u64();
+        double d;
+        std::memcpy(&d, &v, 8);
+        return d;
+    }
+    std::string bytes(size_t n) {
+        need(n);
+        std::string s = b_.substr(pos_, n);
+        pos_ += n;
+        return s;
+    }
+    size_t pos() const { return pos_; }
+    void need(size_t n) const {
+        if (n > end_ - pos_)
+            throw std::runtime_error(where_ + ": truncated (expected " + std::to_string(n) + " more bytes at offset " +
+                                     std::to_string(pos_) + ", got " + std::to_string(end_ - pos_) + ")");
+    }
+
+private:
+    const std::string& b_;
+    size_t pos_, end_;
+    std::string where_;
+};
+
+void encode_sample(std::string& out, const Sample& s) {
+    std::string p;
+    p.reserve(kFixedPayload + s.program.size() + s.points.size() * 2);
+    put_u64(p, s.index);
+    put_u64(p, s.seed);
+    put_u64(p, s.program_hash);
+    put_u64(p, s.geometry_hash);
+    put_u32(p, s.solids);
+    put_u32(p, s.faces);
+    put_f64(p, s.volume);
+    put_f64(p, s.area);
+    for (double v : s.bbox_min) put_f64(p, v);
+    for (double v : s.bbox_max) put_f64(p, v);
+    for (double v : s.centre) put_f64(p, v);
+    put_f64(p, s.scale);
+    put_u32(p, static_cast<uint32_t>(s.program.size()));
+    put_u32(p, static_cast<uint32_t>(s.points.size() / 3));
+    p += s.program;
+    for (int16_t q : s.points) {
+        uint16_t u = static_cast<uint16_t>(q);
+        p.push_back(static_cast<char>(u & 0xff));
+        p.push_back(static_cast<char>(u >> 8));
+    }
+    put_u32(out, kRecordTag);
+    put_u32(out, static_cast<uint32_t>(p.size()));
+    out += p;
+    put_u32(out, crc32(p.data(), p.size()));
+}
+
+Sample decode_payload(const std::string& bytes, size_t pos, size_t size, const std::string& where) {
+    Reader r(bytes, pos, pos + size, where);
+    Sample s;
+    s.index = r.u64();
+    s.seed = r.u64();
+    s.program_hash = r.u64();
+    s.geometry_hash = r.u64();
+    s.solids = r.u32();
+    s.faces = r.u32();
+    s.volume = r.f64();
+    s.area = r.f64();
+    for (double& v : s.bbox_min) v = r.f64();
+    for (double& v : s.bbox_max) v = r.f64();
+    for (double& v : s.centre) v = r.f64();
+    s.scale = r.f64();
+    uint32_t program_size = r.u32();
+    uint32_t n_points = r.u32();
+    if (kFixedPayload + size_t(program_size) + size_t(n_points) * 6 != size)
+        throw std::runtime_error(where + ": payload size " + std::to_string(size) + " does not match its contents (" +
+                                 std::to_string(program_size) + " program bytes, " + std::to_string(n_points) +
+                                 " points)");
+    s.program = r.bytes(program_size);
+    s.points.resize(size_t(n_points) * 3);
+    for (auto& q : s.points) {
+        std::string two = r.bytes(2);
+        q = static_cast<int16_t>(uint16_t(uint8_t(two[0])) | uint16_t(uint8_t(two[1])) << 8);
+    }
+    return s;
+}
+
+}  // namespace
+
+std::array<float, 3> Sample::point(size_t i) const {
+    return {float(points[3 * i] / kPointScale), float(points[3 * i + 1] / kPointScale),
+            float(points[3 * i + 2] / kPointScale)};
+}
+
+uint32_t crc32(const void* data, size_t size, uint32_t crc) {
+    static const CrcTable table;
+    const auto* p = static_cast<const uint8_t*>(data);
+    crc = ~crc;
+    for (size_t i = 0; i < size; ++i) crc = table.t[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+uint64_t fnv1a64(const void* data, size_t size, uint64_t h) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    for (size_t i = 0; i < size; ++i) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+std::string encode_shard(const ShardHeader& header, const std::vector<Sample>& samples) {
+    std::string out(kMagic, 8);
+    put_u32(out, kShardVersion);
+    put_u32(out, kHeaderSize);
+    put_u32(out, header.shard_index);
+    put_u32(out, header.shard_count);
+    put_u64(out, header.seed);
+    put_u32(out, header.points_per_sample);
+    put_u32(out, 0);
+    std::vector<uint64_t> offsets;
+    for (const Sample& s : samples) {
+        offsets.push_back(out.size());
+        encode_sample(out, s);
+    }
+    uint64_t index_offset = out.size();
+    put_u32(out, kIndexTag);
+    std::string idx;
+    put_u32(idx, static_cast<uint32_t>(offsets.size()));
+    for (uint64_t o : offsets) put_u64(idx, o);
+    out += idx;
+    put_u32(out, crc32(idx.data(), idx.size()));
+    put_u64(out, index_offset);
+    out.append(kEndMagic, 8);
+    return out;
+}
+
+void write_shard(const std::string& path, const ShardHeader& header, const std::vector<Sample>& samples) {
+    util::write_file_atomic(path, encode_shard(header, samples));
+}
+
+namespace {
+
+struct Layout {
+    ShardHeader header;
+    std::vector<uint64_t> offsets;
+};
+
+Layout parse_layout(const std::string& bytes, const std::string& name) {
+    Layout l;
+    if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
+        throw std::runtime_error(name + ": not a cadrecode shard (expected magic \"CRSHARD\" at offset 0)");
+    Reader h(bytes, 8, bytes.size(), name + ": header");
+    l.header.version = h.u32();
+    if (l.header.version != kShardVersion)
+        throw std::runtime_error(name + ": unsupported shard version (expected " + std::to_string(kShardVersion) +
+                                 ", got " + std::to_string(l.header.version) + ")");
+    uint32_t header_size = h.u32();
+    if (header_size != kHeaderSize)
+        throw std::runtime_error(name + ": bad header size (expected " + std::to_string(kHeaderSize) + ", got " +
+                                 std::to_string(header_size) + ")");
+    l.header.shard_index = h.u32();
+    l.header.shard_count = h.u32();
+    l.header.seed = h.u64();
+    l.header.points_per_sample = h.u32();
+    h.u32();
+    std::string where = name + " (shard " + std::to_string(l.header.shard_index) + ")";
+    if (bytes.size() < kHeaderSize + 12 + kTrailerSize ||
+        std::memcmp(bytes.data() + bytes.size() - 8, kEndMagic, 8) != 0)
+        throw std::runtime_error(where + ": truncated or unfinished (expected trailer \"CRSHEND\" at the end of " +
+                                 std::to_string(bytes.size()) + " bytes)");
+    Reader t(bytes, bytes.size() - kTrailerSize, bytes.size(), where);
+    uint64_t index_offset = t.u64();
+    if (index_offset < kHeaderSize || index_offset + 12 > bytes.size() - kTrailerSize)
+        throw std::runtime_error(where + ": index offset " + std::to_string(index_offset) + " out of range");
+    Reader x(bytes, index_offset, bytes.size() - kTrailerSize, where + ": index");
+    if (x.u32() != kIndexTag)
+        throw std::runtime_error(where + ": expected \"INDX\" at offset " + std::to_string(index_offset));
+    size_t idx_start = x.pos();
+    uint32_t count = x.u32();
+    x.need(size_t(count) * 8 + 4);
+    for (uint32_t i = 0; i < count; ++i) l.offsets.push_back(x.u64());
+    uint32_t want = crc32(bytes.data() + idx_start, x.pos() - idx_start);
+    uint32_t got = x.u32();
+    if (want != got) throw std::runtime_error(where + ": index checksum mismatch");
+    if (x.pos() != bytes.size() - kTrailerSize)
+        throw std::runtime_error(where + ": index size does not match the file");
+    return l;
+}
+
+// Verifies record i's framing and checksum; returns the payload position and size.
+std::pair<size_t, size_t> check_record(const std::string& bytes, const Layout& l, size_t i, size_t limit,
+                                       const std::string& name) {
+    std::string where =
+        name + " (shard " + std::to_string(l.header.shard_index) + ", record " + std::to_string(i) + ")";
+    uint64_t off = l.offsets[i];
+    uint64_t expected = i == 0 ? kHeaderSize : 0;
+    if (i == 0 && off != expected)
+        throw std::runtime_error(where + ": expected the first record at offset 40, got " + std::to_string(off));
+    Reader r(bytes, off, limit, where);
+    if (off >= limit || r.u32() != kRecordTag)
+        throw std::runtime_error(where + ": expected \"RECD\" at offset " + std::to_string(off));
+    uint32_t size = r.u32();
+    r.need(size_t(size) + 4);
+    size_t pos = r.pos();
+    Reader c(bytes, pos + size, limit, where);
+    uint32_t stored = c.u32();
+    uint32_t actual = crc32(bytes.data() + pos, size);
+    if (stored != actual) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "expected %08x, got %08x", stored, actual);
+        throw std::runtime_error(where + ": checksum mismatch (" + buf + ")");
+    }
+    size_t next = i + 1 < l.offsets.size() ? l.offsets[i + 1] : limit;
+    if (c.pos() != next)
+        throw std::runtime_error(where + ": record ends at " + std::to_string(c.pos()) + ", next starts at " +
+                                 std::to_string(next));
+    return {pos, size};
+}
+
+uint64_t index_offset_of(const std::string& bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= uint64_t(uint8_t(bytes[bytes.size() - kTrailerSize + i])) << (8 * i);
+    return v;
+}
+
+}  // namespace
+
+Shard decode_shard(const std::string& bytes, const std::string& name) {
+    Layout l = parse_layout(bytes, name);
+    size_t limit = index_offset_of(bytes);
+    if (l.offsets.empty() && limit != kHeaderSize) throw std::runtime_error(name + ": empty index but data before it");
+    Shard shard;
+    shard.header = l.header;
+    for (size_t i = 0; i < l.offsets.size(); ++i) {
+        auto [pos, size] = check_record(bytes, l, i, limit, name);
+        std::string where =
+            name + " (shard " + std::to_string(l.header.shard_index) + ", record " + std::to_string(i) + ")";
+        shard.samples.push_back(decode_payload(bytes, pos, size, where));
+    }
+    return shard;
+}
+
+Shard read_shard(const std::string& path) {
+    return decode_shard(util::read_file(path), path);
+}
+
+ShardHeader verify_shard(const std::string& path, size_t* record_count) {
+    Shard s = read_shard(path);
+    if (record_count) *record_count = s.samples.size();
+    return s.header;
+}
+
+std::string shard_file_name(uint32_t index, uint32_t count) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "shard-%05u-of-%05u.crs", index, count);
+    return buf;
+}
+
+std::vector<std::string> list_shards(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> out;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+        for (const auto& e : fs::recursive_directory_iterator(path, ec))
+            if (e.is_regular_file() && e.path().extension() == ".crs") out.push_back(e.path().string());
+        std::sort(out.begin(), out.end());
+    } else if (fs::exists(path, ec)) {
+        out.push_back(path);
+    } else {
+        throw std::runtime_error(path + ": no such file or directory");
+    }
+    return out;
+}
+
+}  // namespace cadrecode::data

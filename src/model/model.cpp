@@ -1,0 +1,276 @@
+// CadRecodeModel: construction, random weights, batched generation with a KV cache, full-sequence logits.
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+#include "model-impl.h"
+
+namespace cadrecode::model {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// (B, N, 3) fp32 from the clouds; all must have N points.
+torch::Tensor points_tensor(const std::vector<PointCloud3>& clouds, const torch::Device& device) {
+    int64_t B = static_cast<int64_t>(clouds.size()), N = static_cast<int64_t>(clouds[0].size());
+    auto t = torch::empty({B, N, 3}, torch::kFloat32);
+    float* p = t.data_ptr<float>();
+    for (int64_t b = 0; b < B; ++b) {
+        if (static_cast<int64_t>(clouds[b].size()) != N)
+            throw std::invalid_argument("model: every cloud of a batch needs the same number of points; cloud 0 has " +
+                                        std::to_string(N) + ", cloud " + std::to_string(b) + " has " +
+                                        std::to_string(clouds[b].size()));
+        for (int64_t i = 0; i < N; ++i)
+            for (int k = 0; k < 3; ++k) p[(b * N + i) * 3 + k] = clouds[b][i][k];
+    }
+    return t.to(device);
+}
+
+// A uniform double in [0, 1) from 53 random bits (the same on every platform, unlike std distributions).
+double uniform01(std::mt19937_64& rng) {
+    return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+// Temperature, then top-k, then top-p (the order of Hugging Face's logits warpers), then a draw.
+int32_t sample_row(const float* logits, int64_t V, const GenerateOptions& o, std::mt19937_64& rng) {
+    std::vector<std::pair<float, int32_t>> cand(V);
+    for (int64_t i = 0; i < V; ++i) cand[i] = {logits[i] / o.temperature, static_cast<int32_t>(i)};
+    auto higher = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+    };
+    if (o.top_k > 0 && o.top_k < V) {
+        std::nth_element(cand.begin(), cand.begin() + o.top_k, cand.end(), higher);
+        cand.resize(o.top_k);
+    }
+    std::sort(cand.begin(), cand.end(), higher);
+    std::vector<double> probs(cand.size());
+    double total = 0;
+    for (std::size_t i = 0; i < cand.size(); ++i) total += probs[i] = std::exp(double(cand[i].first - cand[0].first));
+    std::size_t keep = cand.size();
+    if (o.top_p < 1) {
+        // Keep the most probable tokens while the mass before each is below top_p (at least one).
+        double before = 0;
+        for (std::size_t i = 0; i < cand.size(); ++i) {
+            if (before >= o.top_p * total) {
+                keep = i;
+                break;
+            }
+            before += probs[i];
+        }
+        keep = std::max<std::size_t>(keep, 1);
+    }
+    double mass = 0;
+    for (std::size_t i = 0; i < keep; ++i) mass += probs[i];
+    double u = uniform01(rng) * mass, acc = 0;
+    for (std::size_t i = 0; i < keep; ++i) {
+        acc += probs[i];
+        if (u < acc) return cand[i].second;
+    }
+    return cand[keep - 1].second;
+}
+
+}  // namespace
+
+CadRecodeModel::CadRecodeModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CadRecodeModel::CadRecodeModel(CadRecodeModel&&) noexcept = default;
+CadRecodeModel& CadRecodeModel::operator=(CadRecodeModel&&) noexcept = default;
+CadRecodeModel::~CadRecodeModel() = default;
+
+CadRecodeModel CadRecodeModel::load(const std::string& dir, const LoadOptions& options) {
+    return CadRecodeModel(detail::load_checkpoint(dir, options));
+}
+
+CadRecodeModel CadRecodeModel::random(const Qwen2Config& config, uint64_t seed, const LoadOptions& options) {
+    config.validate();
+    auto impl = std::make_unique<Impl>();
+    impl->config = config;
+    impl->device = torch::Device(options.device);
+    impl->dtype = detail::resolve_dtype(options.dtype, config.torch_dtype, impl->device);
+    detail::apply_threads(options.threads, impl->dtype, impl->device);
+    torch::NoGradGuard no_grad;
+    impl->net = detail::CadRecode(config);
+    detail::place(impl->net, impl->dtype, torch::kCPU);
+    // A cheap deterministic fill: one block of M uniform values in [-1, 1) from the seeded generator, and
+    // each parameter copies windows of it (starting at a per-parameter offset) scaled to its bound. Copying
+    // runs at memory speed, so the 1.5B configuration fills in seconds; M is odd so that rows of
+    // power-of-two widths do not repeat.
+    constexpr int64_t M = (int64_t{1} << 20) + 7;
+    auto gen = at::detail::createCPUGenerator(seed);
+    auto block = torch::empty({M}, torch::kFloat32).uniform_(-1.0, 1.0, gen);
+    block = torch::cat({block, block});      // (2M): any window [off, off + M) is contiguous
+    const double a = 0.02 * std::sqrt(3.0);  // uniform with Qwen2's initializer_range 0.02 as its std
+    int64_t index = 0;
+    for (auto& e : detail::name_table(impl->net)) {
+        ++index;
+        bool is_norm = e.name.size() > 11 && e.name.compare(e.name.size() - 11, 11, "norm.weight") == 0;
+        if (is_norm) {
+            e.param.fill_(1.0);
+            continue;
+        }
+        double bound = e.name.rfind("point_encoder.", 0) == 0 ? 1.0 / std::sqrt(double(config.point_inputs())) : a;
+        auto flat = e.param.view({-1});
+        int64_t n = flat.numel(), off = (index * 1000003) % M;
+        for (int64_t s = 0; s < n; s += M) {
+            int64_t len = std::min(M, n - s);
+            flat.narrow(0, s, len).copy_(block.narrow(0, off, len)).mul_(bound);
+        }
+    }
+    if (impl->device != torch::Device(torch::kCPU)) detail::place(impl->net, impl->dtype, impl->device);
+    impl->net->eval();
+    return CadRecodeModel(std::move(impl));
+}
+
+void CadRecodeModel::save(const std::string& dir) const {
+    detail::save_checkpoint(*impl_, dir);
+}
+
+const Qwen2Config& CadRecodeModel::config() const {
+    return impl_->config;
+}
+std::string CadRecodeModel::dtype() const {
+    return impl_->dtype == torch::kBFloat16 ? "bf16" : "fp32";
+}
+std::string CadRecodeModel::device() const {
+    return impl_->device.str();
+}
+
+int64_t CadRecodeModel::parameter_count() const {
+    int64_t n = 0;
+    for (const auto& p : impl_->net->parameters()) n += p.numel();
+    return n;
+}
+
+int64_t CadRecodeModel::decode_weight_bytes() const {
+    int64_t bytes = 0;
+    for (auto& e : detail::name_table(impl_->net)) {
+        if (e.name.rfind("point_encoder.", 0) == 0) continue;
+        if (e.name == "model.embed_tokens.weight" && !impl_->config.tie_word_embeddings) continue;  // rows only
+        bytes += e.param.numel() * static_cast<int64_t>(e.param.element_size());
+    }
+    return bytes;
+}
+
+GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, const GenerateOptions& o,
+                                        const std::function<void(int, int32_t)>& on_token) const {
+    const auto& c = impl_->config;
+    if (clouds.empty()) throw std::invalid_argument("model: generate: expected at least one point cloud, got none");
+    if (clouds[0].empty()) throw std::invalid_argument("model: generate: expected points in the cloud, got none");
+    if (o.max_new_tokens < 0) throw std::invalid_argument("model: generate: max_new_tokens must be >= 0");
+    if (o.start_id < 0 || o.start_id >= c.vocab_size || o.eos_id < -1 || o.eos_id >= c.vocab_size)
+        throw std::invalid_argument("model: generate: start id " + std::to_string(o.start_id) + " / eos id " +
+                                    std::to_string(o.eos_id) + ": expected ids in the vocabulary of " +
+                                    std::to_string(c.vocab_size) + " (eos -1: none)");
+    const bool greedy = !(o.temperature > 0);
+    const int64_t B = static_cast<int64_t>(clouds.size()), N = static_cast<int64_t>(clouds[0].size());
+    const int64_t prompt = N + 1;
+    if (prompt + o.max_new_tokens > c.max_position_embeddings)
+        throw std::invalid_argument("model: generate: " + std::to_string(prompt) + " prompt positions + " +
+                                    std::to_string(o.max_new_tokens) + " new tokens exceed max_position_embeddings " +
+                                    std::to_string(c.max_position_embeddings));
+    auto& net = impl_->net;
+    const auto& dev = impl_->device;
+    c10::InferenceMode inference;
+    GenerateResult r;
+    r.tokens.assign(B, {});
+    r.finished.assign(B, false);
+    std::vector<std::mt19937_64> rngs;
+    for (int64_t b = 0; b < B; ++b) {
+        std::seed_seq seq{static_cast<uint32_t>(o.seed), static_cast<uint32_t>(o.seed >> 32), static_cast<uint32_t>(b)};
+        rngs.emplace_back(seq);
+    }
+
+    auto t0 = Clock::now();
+    auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(dev);
+    auto cache = detail::KvCache::allocate(c, B, prompt + std::max(o.max_new_tokens - 1, 0),
+                                           torch::TensorOptions().dtype(impl_->dtype).device(dev));
+    // Prefill: [point embeddings (B, N, C), <|im_start|> (B, 1, C)] at positions 0..N, causal.
+    auto embeds = torch::cat(
+        {net->embed_points(points_tensor(clouds, dev)), net->embed(torch::full({B, 1}, o.start_id, i64))}, 1);
+    auto positions = torch::arange(prompt, i64).unsqueeze(0).expand({B, prompt});
+    auto mask = detail::causal_mask(prompt, {}, impl_->dtype, dev);
+    auto hidden = net->model(embeds, positions, mask, &cache);  // (B, N+1, C)
+    auto logits = net->logits(hidden.select(1, prompt - 1));    // (B, V) fp32
+    if (dev.is_cuda()) logits = logits.contiguous();
+    std::vector<int64_t> active(B);  // row -> candidate
+    for (int64_t b = 0; b < B; ++b) active[b] = b;
+    auto choose = [&](const torch::Tensor& lg) {
+        std::vector<int32_t> out(lg.size(0));
+        if (greedy) {
+            auto ids = lg.argmax(-1).to(torch::kCPU);
+            for (int64_t i = 0; i < lg.size(0); ++i) out[i] = static_cast<int32_t>(ids[i].item<int64_t>());
+        } else {
+            auto host = lg.to(torch::kCPU).contiguous();
+            for (int64_t i = 0; i < lg.size(0); ++i)
+                out[i] = sample_row(host[i].data_ptr<float>(), host.size(1), o, rngs[active[i]]);
+        }
+        return out;
+    };
+    std::vector<int32_t> next = o.max_new_tokens > 0 ? choose(logits) : std::vector<int32_t>{};
+    r.prefill_ms = ms_since(t0);
+
+    auto t1 = Clock::now();
+    for (int step = 0; step < o.max_new_tokens; ++step) {
+        std::vector<int64_t> keep_rows, keep_ids;
+        for (std::size_t i = 0; i < active.size(); ++i) {
+            int64_t cand = active[i];
+            if (next[i] == o.eos_id) {
+                r.finished[cand] = true;
+                continue;
+            }
+            r.tokens[cand].push_back(next[i]);
+            if (on_token) on_token(static_cast<int>(cand), next[i]);
+            keep_rows.push_back(static_cast<int64_t>(i));
+            keep_ids.push_back(next[i]);
+        }
+        if (keep_rows.empty() || step + 1 == o.max_new_tokens) break;
+        if (keep_rows.size() < active.size()) {  // drop finished candidates from the batch
+            cache.select_rows(torch::tensor(keep_rows, torch::kInt64).to(dev));
+            std::vector<int64_t> still;
+            for (int64_t row : keep_rows) still.push_back(active[row]);
+            active = still;
+        }
+        int64_t b = static_cast<int64_t>(active.size());
+        auto tok = torch::tensor(keep_ids, torch::kInt64).to(dev).view({b, 1});
+        auto pos = torch::full({b, 1}, cache.length, i64);
+        auto h = net->model(net->embed(tok), pos, torch::Tensor(), &cache);  // (b, 1, C)
+        next = choose(net->logits(h.select(1, 0)));
+        ++r.decode_steps;
+    }
+    if (dev.is_cuda()) torch::cuda::synchronize();
+    r.decode_ms = ms_since(t1);
+    return r;
+}
+
+std::vector<float> CadRecodeModel::forward_logits(const std::vector<PointCloud3>& clouds,
+                                                  const std::vector<std::vector<int32_t>>& tokens) const {
+    if (clouds.empty() || clouds.size() != tokens.size())
+        throw std::invalid_argument("model: forward_logits: expected one token list per cloud (and at least one)");
+    c10::InferenceMode inference;
+    int64_t B = static_cast<int64_t>(clouds.size()), T = static_cast<int64_t>(tokens[0].size());
+    auto ids = torch::empty({B, T}, torch::kInt64);
+    for (int64_t b = 0; b < B; ++b) {
+        if (static_cast<int64_t>(tokens[b].size()) != T)
+            throw std::invalid_argument("model: forward_logits: every token list needs the same length");
+        for (int64_t t = 0; t < T; ++t) {
+            if (tokens[b][t] < 0 || tokens[b][t] >= impl_->config.vocab_size)
+                throw std::invalid_argument("model: forward_logits: token id " + std::to_string(tokens[b][t]) +
+                                            " outside the vocabulary");
+            ids[b][t] = tokens[b][t];
+        }
+    }
+    auto points = clouds[0].empty() ? torch::Tensor() : points_tensor(clouds, impl_->device);
+    auto hidden = impl_->net->forward_sequence(points, ids.to(impl_->device), torch::Tensor());
+    auto logits = impl_->net->logits(hidden).to(torch::kCPU).contiguous();  // (B, N+T, V)
+    return std::vector<float>(logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel());
+}
+
+}  // namespace cadrecode::model

@@ -1,0 +1,308 @@
+#include "cadrecode/recon/reconstruct.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <system_error>
+
+#include "cadrecode/cad/guard.h"
+#include "cadrecode/cad/import.h"
+#include "cadrecode/geometry/chamfer.h"
+#include "cadrecode/geometry/sampling.h"
+#include "cadrecode/io/mesh-io.h"
+#include "cadrecode/io/point-cloud-io.h"
+#include "cadrecode/util/files.h"
+
+namespace cadrecode::recon {
+
+namespace fs = std::filesystem;
+using geometry::Vec3;
+
+namespace {
+
+// The program frame spans [-100, 100] where the model frame spans [-1, 1].
+constexpr double kProgramFrame = 100.0;
+// Squared distances in the model frame [-1,1] times this are squared distances in the unit cube of the
+// metrics (a side of 2 becomes 1), times 1000 for the published scale.
+constexpr double kUnitCubeCd = 0.25 * 1000.0;
+// The scoring reference is sampled with a seed no candidate uses.
+constexpr uint64_t kReferenceSeedSalt = 0x5eedf00dULL;
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string lower_extension(const std::string& path) {
+    std::string ext = fs::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return ext;
+}
+
+Cloud to_cloud(const std::vector<Vec3>& points, const std::vector<std::size_t>& indices, std::size_t n) {
+    Cloud out;
+    out.reserve(n);
+    // Fewer distinct points than asked (a tiny cloud): cycle through them, as the model needs exactly n.
+    for (std::size_t i = 0; i < n && !indices.empty(); ++i) {
+        const Vec3& p = points[indices[i % indices.size()]];
+        out.push_back({float(p[0]), float(p[1]), float(p[2])});
+    }
+    return out;
+}
+
+// A temporary folder removed when it goes out of scope.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        const char* base = std::getenv("TMPDIR");
+        std::string tmpl = (fs::path(base && *base ? base : "/tmp") / "cadrecode-recon-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary folder in " + tmpl);
+        path = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+}  // namespace
+
+Input read_input(const std::string& path) {
+    if (!fs::exists(path)) throw std::runtime_error(path + ": no such file");
+    Input in;
+    in.path = path;
+    const std::string ext = lower_extension(path);
+    if (cad::is_cad_file(path)) {
+        in.mesh = cad::read_cad_mesh(path);
+    } else if (ext == ".stl" || ext == ".obj" || ext == ".off") {
+        in.mesh = io::read_mesh(path);
+    } else if (ext == ".ply") {
+        // A PLY file is a mesh when it has faces, a point cloud otherwise.
+        geometry::Mesh m;
+        try {
+            m = io::read_mesh(path);
+        } catch (const std::exception&) {
+            m = {};
+        }
+        if (!m.triangles.empty())
+            in.mesh = std::move(m);
+        else
+            in.cloud = io::read_point_cloud(path);
+    } else if (ext == ".xyz" || ext == ".txt" || ext == ".npy") {
+        in.cloud = io::read_point_cloud(path);
+    } else {
+        throw std::runtime_error(path + ": unknown input type '" + ext +
+                                 "' (expected a mesh .stl .obj .ply .off, a solid .step .stp .iges .igs .brep, "
+                                 "or a point cloud .ply .xyz .txt .npy)");
+    }
+    if (in.is_mesh()) {
+        if (!(geometry::surface_area(in.mesh) > 0)) throw std::runtime_error(path + ": the mesh has no area");
+    } else if (in.cloud.points.empty()) {
+        throw std::runtime_error(path + ": no points");
+    }
+    return in;
+}
+
+const std::string& ReconstructResult::program() const {
+    if (best < 0) throw std::logic_error("no valid candidate");
+    return candidates[std::size_t(best)].program;
+}
+
+int ReconstructResult::valid_count() const {
+    return int(std::count_if(candidates.begin(), candidates.end(), [](const CandidateResult& c) { return c.cd >= 0; }));
+}
+
+double ReconstructResult::output_scale() const { return 1.0 / (frame.scale * kProgramFrame); }
+
+std::array<double, 3> ReconstructResult::output_offset() const {
+    // p_in = (p / 100 - frame.offset) / frame.scale + frame.centre, and frame.offset is 0 in the model frame.
+    return {frame.centre[0] - frame.offset[0] / frame.scale, frame.centre[1] - frame.offset[1] / frame.scale,
+            frame.centre[2] - frame.offset[2] / frame.scale};
+}
+
+std::vector<Cloud> candidate_clouds(const Input& input, const geometry::Normalization& frame,
+                                    const ReconstructOptions& options, std::vector<Vec3>& dense) {
+    if (options.candidates < 1) throw std::invalid_argument("candidates must be at least 1");
+    if (options.points < 1) throw std::invalid_argument("points must be at least 1");
+    if (options.dense_points < options.points)
+        throw std::invalid_argument("dense_points must be at least points");
+    const std::size_t n = std::size_t(options.points);
+    std::vector<Cloud> clouds;
+    if (input.is_mesh()) {
+        const geometry::Mesh mesh = frame.apply(input.mesh);
+        dense = geometry::sample_surface(mesh, std::size_t(options.dense_points), options.seed ^ kReferenceSeedSalt)
+                    .points;
+        for (int k = 0; k < options.candidates; ++k) {
+            // The reference pipeline: fresh random surface samples, furthest point sampling from index 0.
+            auto samples = geometry::sample_surface(mesh, std::size_t(options.dense_points), options.seed + uint64_t(k));
+            clouds.push_back(to_cloud(samples.points, geometry::furthest_point_sampling(samples.points, n, 0), n));
+        }
+    } else {
+        std::vector<Vec3> points = frame.apply(input.cloud.points);
+        std::mt19937_64 rng(options.seed ^ kReferenceSeedSalt);
+        if (points.size() > std::size_t(options.dense_points)) {
+            // Score against a fixed random subset, so the cost does not grow with huge scans.
+            std::shuffle(points.begin(), points.end(), rng);
+            points.resize(std::size_t(options.dense_points));
+        }
+        dense = points;
+        for (int k = 0; k < options.candidates; ++k) {
+            // A point cloud has no fresh surface samples to draw: vary the furthest point sampling's start.
+            std::mt19937_64 rk(options.seed + uint64_t(k));
+            const std::size_t start = k == 0 ? 0 : std::size_t(rk() % points.size());
+            clouds.push_back(to_cloud(points, geometry::furthest_point_sampling(points, n, start), n));
+        }
+    }
+    return clouds;
+}
+
+ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const ReconstructOptions& options,
+                              const ReconstructProgress& progress) {
+    const auto t_start = std::chrono::steady_clock::now();
+    ReconstructResult res;
+    res.frame = input.is_mesh() ? geometry::reference_normalization(input.mesh)
+                                : geometry::reference_normalization(input.cloud.points);
+
+    auto t0 = std::chrono::steady_clock::now();
+    if (progress) progress("sample", 0, std::size_t(options.candidates));
+    std::vector<Vec3> dense;
+    const std::vector<Cloud> clouds = candidate_clouds(input, res.frame, options, dense);
+    res.sample_ms = ms_since(t0);
+
+    t0 = std::chrono::steady_clock::now();
+    if (progress) progress("write", 0, clouds.size());
+    std::vector<std::string> programs = writer.write(clouds, options.seed);
+    if (programs.size() != clouds.size())
+        throw std::runtime_error("the program writer returned " + std::to_string(programs.size()) +
+                                 " programs for " + std::to_string(clouds.size()) + " point clouds");
+    res.write_ms = ms_since(t0);
+    if (progress) progress("write", clouds.size(), clouds.size());
+
+    t0 = std::chrono::steady_clock::now();
+    TempDir tmp;
+    std::vector<cad::Job> jobs;
+    for (std::size_t k = 0; k < programs.size(); ++k) {
+        cad::Job job;
+        job.name = "candidate " + std::to_string(k);
+        job.source = programs[k];
+        job.stl_out = (tmp.path / ("c" + std::to_string(k) + ".stl")).string();
+        jobs.push_back(std::move(job));
+    }
+    cad::GuardOptions guard;
+    guard.exec.time_limit_s = options.time_limit_s;
+    guard.workers = std::max(1, options.workers);
+    const auto outcomes = cad::run_guarded(jobs, guard, [&](size_t done, size_t total, const cad::JobOutcome&) {
+        if (progress) progress("execute", done, total);
+    });
+    res.execute_ms = ms_since(t0);
+
+    t0 = std::chrono::steady_clock::now();
+    double best_cd = std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < outcomes.size(); ++k) {
+        CandidateResult c;
+        c.program = programs[k];
+        c.verdict = cad::verdict_name(outcomes[k].result.verdict);
+        c.message = outcomes[k].result.error_text();
+        if (outcomes[k].result.valid() && outcomes[k].output_error.empty()) {
+            try {
+                geometry::Mesh mesh = io::read_stl(jobs[k].stl_out);
+                for (Vec3& v : mesh.vertices)
+                    for (double& x : v) x /= kProgramFrame;
+                auto samples = geometry::sample_surface(mesh, dense.size(), options.seed ^ kReferenceSeedSalt);
+                c.cd = geometry::chamfer_distance(samples.points, dense).value() * kUnitCubeCd;
+            } catch (const std::exception& e) {
+                c.verdict = cad::verdict_name(cad::Verdict::EmptyMesh);
+                c.message = std::string("cannot score the candidate: ") + e.what();
+            }
+        } else if (!outcomes[k].output_error.empty()) {
+            c.message = outcomes[k].output_error;
+        }
+        if (c.cd >= 0 && c.cd < best_cd) {
+            best_cd = c.cd;
+            res.best = int(k);
+        }
+        res.candidates.push_back(std::move(c));
+        if (progress) progress("score", k + 1, outcomes.size());
+    }
+    res.score_ms = ms_since(t0);
+    res.total_ms = ms_since(t_start);
+    return res;
+}
+
+void write_outputs(const ReconstructResult& result, const std::string& step_path, const std::string& stl_path,
+                   double time_limit_s) {
+    if (step_path.empty() && stl_path.empty()) return;
+    cad::Job job;
+    job.name = "chosen candidate";
+    job.source = result.program();
+    job.step_out = step_path;
+    job.stl_out = stl_path;
+    job.out_scale = result.output_scale();
+    job.out_offset = result.output_offset();
+    cad::GuardOptions guard;
+    guard.exec.time_limit_s = time_limit_s;
+    const auto outcomes = cad::run_guarded({job}, guard);
+    const cad::JobOutcome& o = outcomes.front();
+    if (!o.result.valid())
+        throw std::runtime_error("the chosen program failed when re-executed: " + o.result.error_text());
+    if (!o.output_error.empty()) throw std::runtime_error(o.output_error);
+}
+
+size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir, ProgramWriter& writer,
+                          const ReconstructOptions& options, const std::function<void(const FolderProgress&)>& progress) {
+    if (!fs::is_directory(gt_dir)) throw std::runtime_error(gt_dir + ": not a directory");
+    std::vector<fs::path> inputs;
+    for (const auto& e : fs::directory_iterator(gt_dir)) {
+        const std::string ext = lower_extension(e.path().string());
+        if (ext == ".stl" || ext == ".obj" || ext == ".ply" || ext == ".off" || ext == ".step" || ext == ".stp")
+            inputs.push_back(e.path());
+    }
+    std::sort(inputs.begin(), inputs.end());
+    fs::create_directories(pred_dir);
+    FolderProgress fp;
+    fp.total = inputs.size();
+    size_t made = 0;
+    for (const fs::path& in : inputs) {
+        fp.last_id = in.stem().string();
+        const fs::path marker = fs::path(pred_dir) / (fp.last_id + ".json");
+        if (fs::exists(marker)) {
+            ++fp.skipped;
+        } else {
+            const ReconstructResult r = reconstruct(read_input(in.string()), writer, options);
+            for (size_t k = 0; k < r.candidates.size(); ++k)
+                util::write_file_atomic((fs::path(pred_dir) / (fp.last_id + ".c" + std::to_string(k) + ".py")).string(),
+                                        r.candidates[k].program);
+            util::write_file_atomic(marker.string(), result_to_json(r));
+            fp.with_valid += r.ok();
+            ++made;
+        }
+        ++fp.done;
+        if (progress) progress(fp);
+    }
+    return made;
+}
+
+std::string result_to_json(const ReconstructResult& result, int indent) {
+    nlohmann::json j;
+    j["best"] = result.best;
+    j["valid"] = result.valid_count();
+    j["candidates"] = nlohmann::json::array();
+    for (const CandidateResult& c : result.candidates) {
+        nlohmann::json cj{{"verdict", c.verdict}, {"program", c.program}};
+        if (c.cd >= 0) cj["cd"] = c.cd;
+        if (!c.message.empty()) cj["message"] = c.message;
+        j["candidates"].push_back(cj);
+    }
+    j["frame"] = {{"centre", result.frame.centre}, {"scale", result.frame.scale}};
+    j["output_transform"] = {{"scale", result.output_scale()}, {"offset", result.output_offset()}};
+    j["timings_ms"] = {{"sample", result.sample_ms}, {"write", result.write_ms}, {"execute", result.execute_ms},
+                       {"score", result.score_ms}, {"total", result.total_ms}};
+    return j.dump(indent);
+}
+
+}  // namespace cadrecode::recon

@@ -1,0 +1,245 @@
+// Self-contained HTML views of an input and its reconstruction (cadrecode/report/view.h).
+#include "cadrecode/report/view.h"
+
+#include <unistd.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "cadrecode/cad/guard.h"
+#include "cadrecode/cad/iou.h"
+#include "cadrecode/geometry/chamfer.h"
+#include "cadrecode/geometry/normalization.h"
+#include "cadrecode/geometry/sampling.h"
+#include "cadrecode/io/mesh-io.h"
+#include "cadrecode/io/point-cloud-io.h"
+#include "cadrecode/util/files.h"
+
+namespace cadrecode::report {
+
+namespace {
+
+std::string html_escape(const std::string& s) {
+    std::string o;
+    o.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                o += "&amp;";
+                break;
+            case '<':
+                o += "&lt;";
+                break;
+            case '>':
+                o += "&gt;";
+                break;
+            case '"':
+                o += "&quot;";
+                break;
+            default:
+                o += c;
+        }
+    }
+    return o;
+}
+
+// Coordinates mapped into [-1, 1] by the bounding box (centre to 0, longest side 2), 4 decimals: the
+// page shows shapes, not millimetres.
+void append_coords(std::ostringstream& s, const std::vector<geometry::Vec3>& pts, const geometry::Box3& box) {
+    double ext = 0;
+    for (int i = 0; i < 3; ++i) ext = std::max(ext, box.max[i] - box.min[i]);
+    double k = ext > 0 ? 2.0 / ext : 1.0;
+    s << '[';
+    char buf[32];
+    bool first = true;
+    for (const auto& p : pts)
+        for (int i = 0; i < 3; ++i) {
+            double v = (p[i] - 0.5 * (box.min[i] + box.max[i])) * k;
+            std::snprintf(buf, sizeof buf, "%s%.4f", first ? "" : ",", v);
+            s << buf;
+            first = false;
+        }
+    s << ']';
+}
+
+const char* kStyle = R"(
+body{font-family:sans-serif;margin:16px;color:#222;background:#fff}
+h1{font-size:20px;margin:0 0 10px}
+.views{display:flex;gap:16px;flex-wrap:wrap}
+.view{border:1px solid #ccc;background:#fafafa}
+.view h2{font-size:14px;margin:4px 8px}
+canvas{display:block;cursor:grab}
+table{border-collapse:collapse;margin:12px 0}
+td{border:1px solid #ddd;padding:3px 8px;font-size:13px}
+pre{background:#f4f4f4;padding:8px;font-size:12px;white-space:pre-wrap;word-break:break-all;max-width:1200px}
+.note{font-size:12px;color:#666}
+)";
+
+// The renderer: rotation shared by both canvases, points as depth-shaded dots, triangles painted back to
+// front with two-sided Lambert shading.
+const char* kScript = R"(
+(function(){
+var D=window.CADRECODE_VIEW, yaw=0.6, pitch=-0.5;
+function rot(x,y,z){var cy=Math.cos(yaw),sy=Math.sin(yaw),cp=Math.cos(pitch),sp=Math.sin(pitch);
+  var x1=cy*x+sy*y, y1=-sy*x+cy*y; return [x1, cp*z-sp*y1, sp*z+cp*y1];}
+function clear(c){var g=c.getContext('2d');g.fillStyle='#fafafa';g.fillRect(0,0,c.width,c.height);return g;}
+function drawPoints(c,p){var g=clear(c),n=p.length/3,s=c.width*0.4,cx=c.width/2,cy=c.height/2,a=[];
+  for(var i=0;i<n;i++){var r=rot(p[3*i],p[3*i+1],p[3*i+2]);a.push(r);}
+  a.sort(function(u,v){return u[2]-v[2];});
+  for(var i=0;i<a.length;i++){var t=(a[i][2]+1.2)/2.4;t=Math.max(0,Math.min(1,t));
+    g.fillStyle='rgb('+Math.round(20+60*t)+','+Math.round(70+90*t)+','+Math.round(170+70*t)+')';
+    g.fillRect(cx+a[i][0]*s-1.5,cy-a[i][1]*s-1.5,3,3);}
+  return n;}
+function drawMesh(c,v,t){var g=clear(c),s=c.width*0.4,cx=c.width/2,cy=c.height/2,n=v.length/3,q=[],tri=[];
+  if(t.length==0){g.fillStyle='#a00';g.font='16px sans-serif';g.fillText('no solid (invalid program)',20,30);return 0;}
+  for(var i=0;i<n;i++)q.push(rot(v[3*i],v[3*i+1],v[3*i+2]));
+  for(var i=0;i<t.length;i+=3){var A=q[t[i]],B=q[t[i+1]],C=q[t[i+2]];
+    var ux=B[0]-A[0],uy=B[1]-A[1],uz=B[2]-A[2],wx=C[0]-A[0],wy=C[1]-A[1],wz=C[2]-A[2];
+    var nx=uy*wz-uz*wy,ny=uz*wx-ux*wz,nz=ux*wy-uy*wx,l=Math.sqrt(nx*nx+ny*ny+nz*nz)||1;
+    var sh=Math.abs(0.3*nx+0.5*ny+0.81*nz)/l;tri.push([(A[2]+B[2]+C[2])/3,A,B,C,sh]);}
+  tri.sort(function(a,b){return a[0]-b[0];});
+  for(var i=0;i<tri.length;i++){var T=tri[i],k=0.35+0.65*T[4];
+    var col='rgb('+Math.round(235*k)+','+Math.round(140*k)+','+Math.round(40*k)+')';
+    g.fillStyle=col;g.strokeStyle=col;g.lineWidth=0.6;g.beginPath();
+    g.moveTo(cx+T[1][0]*s,cy-T[1][1]*s);g.lineTo(cx+T[2][0]*s,cy-T[2][1]*s);g.lineTo(cx+T[3][0]*s,cy-T[3][1]*s);
+    g.closePath();g.fill();g.stroke();}
+  return tri.length;}
+var ci=document.getElementById('input'),cs=document.getElementById('solid');
+function draw(){var a=drawPoints(ci,D.points),b=drawMesh(cs,D.vertices,D.triangles);
+  document.getElementById('stats').textContent='renderer: canvas 2D; '+a+' points, '+b+' triangles drawn';}
+var drag=null;
+[ci,cs].forEach(function(c){
+  c.addEventListener('mousedown',function(e){drag=[e.clientX,e.clientY];});
+  c.addEventListener('wheel',function(e){e.preventDefault();});});
+window.addEventListener('mouseup',function(){drag=null;});
+window.addEventListener('mousemove',function(e){if(!drag)return;yaw+=(e.clientX-drag[0])*0.01;
+  pitch+=(e.clientY-drag[1])*0.01;pitch=Math.max(-1.57,Math.min(1.57,pitch));drag=[e.clientX,e.clientY];draw();});
+document.body.setAttribute('data-renderer','canvas2d');
+draw();
+})();
+)";
+
+}  // namespace
+
+std::string view_html(const ViewData& d) {
+    std::ostringstream s;
+    s << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << html_escape(d.title)
+      << "</title>\n<style>" << kStyle << "</style></head>\n<body data-renderer=\"none\">\n";
+    s << "<h1>" << html_escape(d.title) << "</h1>\n";
+    s << "<div class=\"views\"><div class=\"view\"><h2>input point cloud (" << d.input.size()
+      << " points)</h2><canvas id=\"input\" width=\"560\" height=\"560\"></canvas></div>\n";
+    s << "<div class=\"view\"><h2>reconstructed solid (" << d.solid.triangles.size()
+      << " triangles)</h2><canvas id=\"solid\" width=\"560\" height=\"560\"></canvas></div></div>\n";
+    s << "<p class=\"note\">Drag either view to rotate both. <span id=\"stats\">renderer: none (JavaScript did not "
+         "run)</span></p>\n";
+    s << "<table>\n";
+    for (const auto& [k, v] : d.metrics)
+        s << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>\n";
+    s << "</table>\n<h2>program</h2>\n<pre id=\"program\">" << html_escape(d.program) << "</pre>\n";
+    s << "<script>window.CADRECODE_VIEW={\"points\":";
+    append_coords(s, d.input.points, geometry::bounding_box(d.input.points));
+    s << ",\"vertices\":";
+    append_coords(s, d.solid.vertices, geometry::bounding_box(d.solid));
+    s << ",\"triangles\":[";
+    bool first = true;
+    for (const auto& t : d.solid.triangles)
+        for (int i = 0; i < 3; ++i) {
+            s << (first ? "" : ",") << t[i];
+            first = false;
+        }
+    s << "]};</script>\n<script>" << kScript << "</script>\n</body></html>\n";
+    return s.str();
+}
+
+namespace {
+
+std::string lower_ext(const std::string& path) {
+    std::string e = std::filesystem::path(path).extension().string();
+    for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return e;
+}
+
+std::string fmt(const char* f, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+}  // namespace
+
+ViewData make_view(const std::string& input_path, const std::string& program_path, const ViewOptions& options) {
+    ViewData d;
+    d.title = std::filesystem::path(program_path).filename().string() + " for " +
+              std::filesystem::path(input_path).filename().string();
+    std::string ext = lower_ext(input_path);
+    geometry::Mesh input_mesh;
+    geometry::PointCloud input_cloud;
+    bool is_mesh = false;
+    if (ext == ".stl" || ext == ".obj" || ext == ".off" || ext == ".ply") {
+        input_mesh = io::read_mesh(input_path);
+        is_mesh = !input_mesh.triangles.empty();
+    }
+    if (!is_mesh) input_cloud = io::read_point_cloud(input_path);
+    if (!is_mesh && input_cloud.points.empty()) throw std::runtime_error(input_path + ": no points");
+    // Points shown: a seeded sampling of a mesh, or an even stride through a cloud.
+    if (is_mesh) {
+        d.input = geometry::sample_surface(input_mesh, options.points, options.seed);
+    } else {
+        size_t n = input_cloud.points.size(), k = std::min(n, options.points);
+        for (size_t i = 0; i < k; ++i) d.input.points.push_back(input_cloud.points[i * n / k]);
+    }
+    d.program = util::read_file(program_path);
+
+    // The program runs in an isolated worker that writes the reference tessellation as STL.
+    // (the STL goes to the temporary directory: the program's own directory may be read-only)
+    static int counter = 0;
+    std::string stl = (std::filesystem::temp_directory_path() /
+                       ("cadrecode-view-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".stl"))
+                          .string();
+    cad::GuardOptions go;
+    go.exec.time_limit_s = options.time_limit_s;
+    cad::JobOutcome o = cad::run_guarded({cad::Job{program_path, d.program, "", stl}}, go).at(0);
+    d.metrics.push_back({"program", program_path});
+    d.metrics.push_back({"input", input_path + (is_mesh ? " (mesh)" : " (point cloud)")});
+    d.metrics.push_back({"validity", o.result.valid() ? "valid"
+                                                      : std::string("invalid: ") + cad::verdict_name(o.result.verdict) +
+                                                            ": " + o.result.error_text()});
+    if (o.result.valid() && std::filesystem::exists(stl)) {
+        d.solid = io::read_stl(stl);
+        std::error_code ec;
+        std::filesystem::remove(stl, ec);
+        const auto& p = o.result.props;
+        d.metrics.push_back({"volume", fmt("%.3f", p.volume)});
+        d.metrics.push_back({"bodies, faces, triangles", std::to_string(p.solids) + ", " + std::to_string(p.faces) +
+                                                             ", " + std::to_string(p.triangles)});
+        // CD as `cadrecode eval` computes it: each side in the unit cube of its own bounding box.
+        const size_t n = 8192;
+        geometry::PointCloud pred = geometry::sample_surface(d.solid, n, options.seed + 1);
+        std::vector<geometry::Vec3> in_pts =
+            is_mesh ? geometry::sample_surface(input_mesh, n, options.seed).points : input_cloud.points;
+        auto in_frame = geometry::unit_cube_normalization(in_pts);
+        auto pred_frame = geometry::unit_cube_normalization(d.solid);
+        double cd = geometry::chamfer_distance(pred_frame.apply(pred.points), in_frame.apply(in_pts)).value() * 1000;
+        d.metrics.push_back({"CD x1000 (unit cube, 8192 samples)", fmt("%.4f", cd)});
+        if (is_mesh && options.iou) {
+            try {
+                double iou =
+                    cad::iou(pred_frame.apply(d.solid), geometry::unit_cube_normalization(input_mesh).apply(input_mesh))
+                        .iou();
+                d.metrics.push_back({"IoU (%)", fmt("%.2f", iou * 100)});
+            } catch (const std::exception& e) {
+                d.metrics.push_back({"IoU", std::string("not computed: ") + e.what()});
+            }
+        }
+    }
+    return d;
+}
+
+void write_view(const std::string& input_path, const std::string& program_path, const std::string& out_path,
+                const ViewOptions& options) {
+    util::write_file_atomic(out_path, view_html(make_view(input_path, program_path, options)));
+}
+
+}  // namespace cadrecode::report

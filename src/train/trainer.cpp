@@ -1,0 +1,437 @@
+// The training loop: data -> micro-batches -> Qwen2 + point encoder -> token NLL on the code -> AdamW.
+// One of the few translation units that include libtorch.
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "../model/model-impl.h"
+#include "batch.h"
+#include "cadrecode/model/model.h"
+#include "cadrecode/recon/model-writer.h"
+#include "cadrecode/recon/reconstruct.h"
+#include "cadrecode/text/tokenizer.h"
+#include "cadrecode/train/train.h"
+#include "cadrecode/util/files.h"
+
+namespace cadrecode::train {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void say(const TrainCallbacks& cb, const std::string& line) {
+    if (cb.log) cb.log(line);
+}
+
+// Appends one JSON line to the run's log and flushes it, so a killed run keeps every finished step.
+class RunLog {
+public:
+    explicit RunLog(const std::string& path) : path_(path), out_(path, std::ios::app) {
+        if (!out_) throw std::runtime_error(path + ": cannot open for appending");
+    }
+    void write(const json& j) {
+        out_ << j.dump() << '\n';
+        out_.flush();
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    std::ofstream out_;
+};
+
+// Drops the log lines of steps after `step` (a run killed after its last checkpoint logged steps that the
+// resumed run will redo).
+void truncate_log(const std::string& path, int64_t step) {
+    if (!fs::exists(path)) return;
+    std::istringstream in(util::read_file(path));
+    std::string kept, line;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        try {
+            const json j = json::parse(line);
+            if (j.value("step", int64_t(0)) > step) continue;
+        } catch (const json::exception&) {
+            continue;  // a line cut by the kill
+        }
+        kept += line + '\n';
+    }
+    util::write_file_atomic(path, kept);
+}
+
+struct Tensors {
+    torch::Tensor xyz, tokens, real, targets;
+};
+
+Tensors to_tensors(const Batch& b, const torch::Device& device) {
+    auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+    Tensors t;
+    t.xyz = torch::from_blob(const_cast<float*>(b.xyz.data()), {b.rows, b.points, 3}, torch::kFloat32).to(device);
+    t.tokens = torch::from_blob(const_cast<int64_t*>(b.tokens.data()), {b.rows, b.length}, i64).to(device);
+    t.real = torch::from_blob(const_cast<uint8_t*>(b.real.data()), {b.rows, b.length}, torch::kUInt8)
+                 .to(torch::kBool)
+                 .to(device);
+    t.targets = torch::from_blob(const_cast<int64_t*>(b.targets.data()), {b.rows, b.length - 1}, i64).to(device);
+    return t;
+}
+
+// Summed token NLL of one micro-batch (fp32 logits).
+torch::Tensor batch_loss_sum(model::detail::CadRecode& net, const Tensors& t, bool autocast_bf16, bool cuda) {
+    if (autocast_bf16) {
+        if (cuda) {
+            at::autocast::set_enabled(true);
+            at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+        } else {
+            at::autocast::set_cpu_enabled(true);
+            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+        }
+        at::autocast::increment_nesting();
+    }
+    const int64_t n = t.xyz.size(1), T = t.tokens.size(1);
+    torch::Tensor hidden = net->forward_sequence(t.xyz, t.tokens, t.real);  // (B, N+T, C)
+    // Position N + i holds token i and predicts token i + 1: the last point-free T - 1 positions.
+    torch::Tensor h = hidden.narrow(1, n, T - 1);                            // (B, T-1, C)
+    torch::Tensor logits = net->logits(h).to(torch::kFloat32);              // (B, T-1, V)
+    if (autocast_bf16) {
+        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+        if (cuda)
+            at::autocast::set_enabled(false);
+        else
+            at::autocast::set_cpu_enabled(false);
+    }
+    return torch::nn::functional::cross_entropy(
+        logits.reshape({-1, logits.size(-1)}), t.targets.reshape({-1}),
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum));
+}
+
+struct RunState {
+    int64_t step = 0;
+    double best_val = -1;
+    double train_seconds = 0;
+};
+
+json state_json(const RunState& s) {
+    return {{"step", s.step}, {"best_val_loss", s.best_val}, {"train_seconds", s.train_seconds}};
+}
+
+// Writes checkpoint/ atomically: a fresh folder, then renames (the old one survives until the new is whole).
+void save_checkpoint(const std::string& out, const model::CadRecodeModel& m, torch::optim::Optimizer& opt,
+                     const RunState& state) {
+    const fs::path dir = fs::path(out) / "checkpoint";
+    const fs::path tmp = fs::path(out) / "checkpoint.tmp";
+    const fs::path old = fs::path(out) / "checkpoint.old";
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    m.save((tmp / "model").string());
+    torch::save(opt, (tmp / "optimizer.pt").string());
+    util::write_file_atomic((tmp / "state.json").string(), state_json(state).dump(2));
+    fs::remove_all(old);
+    if (fs::exists(dir)) fs::rename(dir, old);
+    fs::rename(tmp, dir);
+    fs::remove_all(old);
+}
+
+// The folder a resumed run reads: checkpoint/, or checkpoint.old/ when a kill fell between the two renames.
+fs::path checkpoint_to_resume(const std::string& out) {
+    for (const char* name : {"checkpoint", "checkpoint.old"}) {
+        const fs::path p = fs::path(out) / name;
+        if (fs::exists(p / "state.json")) return p;
+    }
+    return {};
+}
+
+text::Tokenizer resolve_tokenizer(const TrainConfig& c, const Dataset* /*unused*/, const TrainCallbacks& cb,
+                                  const std::vector<std::string>& programs, int vocab_size) {
+    if (!c.tokenizer.empty()) return text::Tokenizer::load(c.tokenizer);
+    if (!c.init_from.empty()) return text::Tokenizer::load((fs::path(c.init_from) / "tokenizer.json").string());
+    // A compact preset: a byte-level BPE trained on the training programs, as large as the preset's vocabulary.
+    say(cb, "training a " + std::to_string(vocab_size) + "-token BPE on " + std::to_string(programs.size()) +
+                " programs");
+    text::BpeTrainOptions o;
+    o.vocab_size = vocab_size;
+    return text::train_bpe(programs, o);
+}
+
+std::vector<std::string> read_programs(const std::vector<std::string>& paths) {
+    std::vector<std::string> out;
+    for (const std::string& p : paths)
+        for (const std::string& f : data::list_shards(p))
+            for (auto& s : data::read_shard(f).samples) out.push_back(std::move(s.program));
+    return out;
+}
+
+struct Autocast {
+    bool bf16 = false;
+};
+
+}  // namespace
+
+TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallbacks& cb) {
+    TrainConfig config = config_in;
+    const fs::path out = config.out;
+    const fs::path resume_from = resume ? checkpoint_to_resume(config.out) : fs::path();
+    if (resume && resume_from.empty()) say(cb, "no checkpoint in " + config.out + ": starting a new run");
+    if (!resume_from.empty()) {
+        // The run's own configuration wins; only the stopping rules may change between sessions.
+        TrainConfig saved = read_train_config((out / "config.json").string());
+        saved.time_limit_s = config.time_limit_s;
+        saved.iterations = std::max(saved.iterations, config.iterations == TrainConfig{}.iterations ? saved.iterations
+                                                                                                   : config.iterations);
+        config = saved;
+    }
+    validate(config);
+    fs::create_directories(out);
+
+    // Tokenizer: the run's own copy when resuming, so the ids never change under a checkpoint.
+    text::Tokenizer tokenizer = [&] {
+        if (!resume_from.empty()) return text::Tokenizer::load((out / "tokenizer.json").string());
+        const int vocab = config.init_from.empty()
+                              ? (config.vocab_size > 0 ? config.vocab_size : model::preset(config.preset).vocab_size)
+                              : 0;
+        return resolve_tokenizer(config, nullptr, cb, config.tokenizer.empty() && config.init_from.empty()
+                                                          ? read_programs(config.data)
+                                                          : std::vector<std::string>{},
+                                 vocab);
+    }();
+    if (resume_from.empty()) tokenizer.save((out / "tokenizer.json").string());
+    const SpecialIds ids = special_ids(tokenizer);
+
+    // Data.
+    auto t_load = Clock::now();
+    Dataset train_data = Dataset::load(config.data, tokenizer, ids, config.max_tokens);
+    Dataset val_data;
+    if (!config.val.empty()) val_data = Dataset::load(config.val, tokenizer, ids, config.max_tokens);
+    say(cb, "data: " + std::to_string(train_data.size()) + " training programs (" +
+                std::to_string(train_data.token_count()) + " tokens, " + std::to_string(train_data.skipped()) +
+                " skipped as longer than " + std::to_string(config.max_tokens) + " tokens), " +
+                std::to_string(val_data.size()) + " validation; loaded in " +
+                std::to_string(seconds_since(t_load)).substr(0, 5) + " s");
+
+    // Model.
+    model::LoadOptions lo;
+    lo.device = config.device;
+    lo.dtype = "fp32";  // master weights in fp32; bf16 enters through autocast
+    const torch::Device device(config.device);
+    const bool bf16 = config.dtype == "bf16" ||
+                      (config.dtype == "auto" && (device.is_cuda() || model::cpu_has_bf16()));
+    lo.threads = config.threads != 0 ? config.threads
+                                     : (bf16 ? int(std::thread::hardware_concurrency()) : 1);
+    model::CadRecodeModel m = [&] {
+        if (!resume_from.empty()) return model::CadRecodeModel::load((resume_from / "model").string(), lo);
+        if (!config.init_from.empty()) {
+            lo.init_missing_point_encoder = true;
+            lo.init_seed = config.seed;
+            return model::CadRecodeModel::load(config.init_from, lo);
+        }
+        model::Qwen2Config mc = model::preset(config.preset);
+        auto over = [](int& field, int value) {
+            if (value > 0) field = value;
+        };
+        over(mc.hidden_size, config.hidden_size);
+        over(mc.num_hidden_layers, config.layers);
+        over(mc.num_attention_heads, config.heads);
+        over(mc.num_key_value_heads, config.kv_heads);
+        over(mc.intermediate_size, config.intermediate_size);
+        mc.validate();
+        mc.vocab_size = tokenizer.vocab_size();
+        mc.max_position_embeddings = std::max(mc.max_position_embeddings, config.points + config.max_tokens);
+        mc.bos_token_id = ids.start;
+        mc.eos_token_id = ids.eos;
+        return model::CadRecodeModel::random(mc, config.seed, lo);
+    }();
+    model::detail::CadRecode& net = m.impl().net;
+    net->train();
+
+    // Optimiser: AdamW; no weight decay on biases and norm weights (1-D tensors), as Hugging Face's Trainer.
+    std::vector<torch::Tensor> decay, no_decay;
+    for (auto& p : net->named_parameters()) (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
+    auto opts = [&](double wd) {
+        auto o = std::make_unique<torch::optim::AdamWOptions>(config.lr);
+        o->betas({config.beta1, config.beta2}).eps(config.eps).weight_decay(wd);
+        return o;
+    };
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(decay, opts(config.weight_decay));
+    groups.emplace_back(no_decay, opts(0.0));
+    torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(config.lr));
+
+    RunState state;
+    if (!resume_from.empty()) {
+        torch::load(opt, (resume_from / "optimizer.pt").string());
+        const json s = json::parse(util::read_file((resume_from / "state.json").string()));
+        state.step = s.at("step").get<int64_t>();
+        state.best_val = s.at("best_val_loss").get<double>();
+        state.train_seconds = s.at("train_seconds").get<double>();
+        truncate_log((out / "log.jsonl").string(), state.step);
+        say(cb, "resuming at step " + std::to_string(state.step) + " from " + resume_from.string());
+    } else {
+        util::write_file_atomic((out / "config.json").string(), train_config_json(config));
+        fs::remove(out / "log.jsonl");
+    }
+    RunLog log((out / "log.jsonl").string());
+
+    // The resolved configuration, first thing in the log (habit 6).
+    say(cb, "config: " + train_config_json(config, -1));
+    say(cb, "model: " + std::to_string(m.parameter_count()) + " parameters, " + model::config_json(m.config()));
+    say(cb, std::string("precision: ") + (bf16 ? "bf16 autocast" : "fp32") + ", device " + m.device() +
+                ", threads " + std::to_string(at::get_num_threads()));
+    if (state.step == 0)
+        log.write({{"event", "start"}, {"step", 0}, {"parameters", m.parameter_count()},
+                   {"train_programs", train_data.size()}, {"val_programs", val_data.size()},
+                   {"precision", bf16 ? "bf16" : "fp32"}});
+
+    auto validate_loss = [&]() -> double {
+        if (val_data.size() == 0) return -1;
+        torch::NoGradGuard ng;
+        net->eval();
+        double sum = 0;
+        int64_t count = 0;
+        TrainConfig vc = config;
+        for (int64_t v = 0; v < config.val_batches; ++v) {
+            const Batch b = make_batch(val_data, vc, ids, uint64_t(v), /*augment=*/false);
+            sum += batch_loss_sum(net, to_tensors(b, device), bf16, device.is_cuda()).item<double>();
+            count += b.target_count;
+        }
+        net->train();
+        return sum / double(std::max<int64_t>(1, count));
+    };
+
+    auto reconstruct_some = [&]() {
+        if (val_data.size() == 0 || config.recon_samples <= 0) return;
+        torch::NoGradGuard ng;
+        net->eval();
+        model::GenerateOptions go;
+        go.max_new_tokens = config.max_tokens;
+        go.eos_id = ids.eos;
+        go.start_id = ids.start;
+        go.point_slot_id = ids.pad;
+        recon::ModelWriter writer(m, tokenizer, go);
+        int valid = 0, n = 0;
+        std::vector<double> cds;
+        for (int i = 0; i < config.recon_samples && size_t(i) < val_data.size(); ++i, ++n) {
+            const data::Sample& s = val_data.sample(size_t(i) * val_data.size() / size_t(config.recon_samples));
+            recon::Input in;
+            in.path = "val " + std::to_string(s.index);
+            for (size_t k = 0; k < s.point_count(); ++k) {
+                const auto p = s.point(k);
+                in.cloud.points.push_back({p[0], p[1], p[2]});
+            }
+            recon::ReconstructOptions ro;
+            ro.candidates = 1;
+            ro.points = config.points;
+            ro.dense_points = int(std::max<size_t>(size_t(config.points), s.point_count()));
+            ro.workers = 1;
+            const auto r = recon::reconstruct(in, writer, ro);
+            if (r.ok()) {
+                ++valid;
+                cds.push_back(r.candidates[size_t(r.best)].cd);
+            }
+        }
+        net->train();
+        std::sort(cds.begin(), cds.end());
+        const double median = cds.empty() ? -1 : cds[cds.size() / 2];
+        log.write({{"event", "reconstruct"}, {"step", state.step}, {"samples", n}, {"valid", valid},
+                   {"median_cd", median}});
+        say(cb, "step " + std::to_string(state.step) + ": reconstructions valid " + std::to_string(valid) + "/" +
+                    std::to_string(n) + ", median CD x1000 " + std::to_string(median));
+    };
+
+    const auto t_run = Clock::now();
+    const double seconds_before = state.train_seconds;
+    bool stopped = false;
+    double last_loss = 0;
+    while (state.step < config.iterations) {
+        if ((cb.should_stop && cb.should_stop()) ||
+            (config.time_limit_s > 0 && seconds_since(t_run) >= config.time_limit_s)) {
+            stopped = true;
+            break;
+        }
+        const auto t_step = Clock::now();
+        const double lr = learning_rate(config, state.step);
+        for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+        opt.zero_grad();
+        // Every micro-batch of the step first, so the loss is normalised by the step's total target count.
+        std::vector<Batch> micro;
+        int64_t targets = 0;
+        for (int a = 0; a < config.grad_accum; ++a) {
+            micro.push_back(make_batch(train_data, config, ids,
+                                       uint64_t(state.step) * uint64_t(config.grad_accum) + uint64_t(a), true));
+            targets += micro.back().target_count;
+        }
+        double loss_sum = 0;
+        for (const Batch& b : micro) {
+            torch::Tensor l = batch_loss_sum(net, to_tensors(b, device), bf16, device.is_cuda());
+            loss_sum += l.item<double>();
+            (l / double(targets)).backward();
+        }
+        const double grad_norm =
+            config.grad_clip > 0
+                ? torch::nn::utils::clip_grad_norm_(net->parameters(), config.grad_clip)
+                : torch::nn::utils::clip_grad_norm_(net->parameters(), std::numeric_limits<double>::infinity());
+        opt.step();
+        ++state.step;
+        last_loss = loss_sum / double(targets);
+        if (!std::isfinite(last_loss))
+            throw std::runtime_error("the loss became " + std::to_string(last_loss) + " at step " +
+                                     std::to_string(state.step) + " (learning rate " + std::to_string(lr) + ")");
+
+        StepReport rep;
+        rep.step = state.step;
+        rep.loss = last_loss;
+        rep.lr = lr;
+        rep.grad_norm = grad_norm;
+        rep.ms = seconds_since(t_step) * 1000.0;
+        rep.tokens_per_s = double(targets) / (rep.ms / 1000.0);
+        if (state.step % config.log_every == 0 || state.step == 1)
+            log.write({{"step", rep.step}, {"loss", rep.loss}, {"lr", rep.lr}, {"grad_norm", rep.grad_norm},
+                       {"tokens", targets}, {"tokens_per_s", rep.tokens_per_s}, {"ms", rep.ms}});
+        if (cb.step) cb.step(rep);
+
+        if (config.val_every > 0 && state.step % config.val_every == 0 && val_data.size() > 0) {
+            const double v = validate_loss();
+            if (state.best_val < 0 || v < state.best_val) state.best_val = v;
+            log.write({{"event", "val"}, {"step", state.step}, {"val_loss", v}});
+            say(cb, "step " + std::to_string(state.step) + ": validation loss " + std::to_string(v));
+        }
+        if (config.recon_every > 0 && state.step % config.recon_every == 0) reconstruct_some();
+        if (config.checkpoint_every > 0 && state.step % config.checkpoint_every == 0) {
+            state.train_seconds = seconds_before + seconds_since(t_run);
+            save_checkpoint(config.out, m, opt, state);
+            plot_losses(log.path(), (out / "loss.svg").string());
+        }
+    }
+    state.train_seconds = seconds_before + seconds_since(t_run);
+    save_checkpoint(config.out, m, opt, state);
+    plot_losses(log.path(), (out / "loss.svg").string());
+
+    // The final model, ready for `cadrecode reconstruct --model`.
+    const fs::path model_dir = out / "model";
+    m.save(model_dir.string());
+    tokenizer.save((model_dir / "tokenizer.json").string());
+    util::write_file_atomic((model_dir / "training.json").string(),
+                            json{{"config", json::parse(train_config_json(config))},
+                                 {"state", state_json(state)},
+                                 {"final_loss", last_loss}}
+                                .dump(2));
+
+    TrainResult res;
+    res.steps = state.step;
+    res.final_loss = last_loss;
+    res.best_val_loss = state.best_val;
+    res.model_dir = model_dir.string();
+    res.stopped_early = stopped;
+    return res;
+}
+
+}  // namespace cadrecode::train

@@ -1,0 +1,129 @@
+// cadrecode reconstruct INPUT -o out.py [--step out.step] [--stl out.stl] [--candidates 10] [--points 256] [--model DIR]
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+#include "cadrecode/recon/model-writer.h"
+#include "cadrecode/util/files.h"
+#include "commands.h"
+#include "progress.h"
+
+namespace cadrecode::cli {
+
+namespace {
+
+struct ReconstructArgs {
+    std::string input, out, step, stl, model, json, device = "cpu", dtype = "auto";
+    int candidates = 10, points = 0, workers = 2, max_tokens = 0;
+    uint64_t seed = 0;
+    double temperature = 0;
+    bool stream = false, quiet = false;
+};
+
+}  // namespace
+
+std::string default_model_dir() {
+    if (const char* env = std::getenv("CADRECODE_MODEL"); env && *env) return env;
+    return CADRECODE_DEFAULT_MODEL_DIR;
+}
+
+Runner add_reconstruct_command(CLI::App& app) {
+    auto a = std::make_shared<ReconstructArgs>();
+    CLI::App* cmd = app.add_subcommand(
+        "reconstruct",
+        "Reverse-engineer a mesh, a STEP/IGES/BREP solid or a point cloud into a CadQuery program.\n"
+        "The input is normalised (longest side 2), sampled into one point cloud per candidate, the model writes\n"
+        "one program per cloud (batched), every program runs under the executor's guards, and the valid one\n"
+        "closest to the input (Chamfer distance) is kept. The program is written as generated (the +-100\n"
+        "frame); STEP/STL outputs are mapped back to the input's own position and size.\n"
+        "Exit codes: 0 a valid program was written, 1 no candidate was valid, 2 usage or I/O error.");
+    cmd->add_option("input", a->input, "mesh (.stl .obj .ply .off), solid (.step .stp .iges .igs .brep) or "
+                                       "point cloud (.ply .xyz .txt .npy)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("-o,--out", a->out, "where to write the program (.py)")->required();
+    cmd->add_option("--step", a->step, "also write the solid as STEP, in the input's frame");
+    cmd->add_option("--stl", a->stl, "also write the solid's tessellation as STL, in the input's frame");
+    cmd->add_option("--candidates", a->candidates, "test-time sampling: programs generated and compared")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    cmd->add_option("--points", a->points, "points per cloud given to the model (default: what the model was trained with, else 256)")
+        ->check(CLI::Range(0, 4096));
+    cmd->add_option("--model", a->model, "model folder (config.json, model.safetensors, tokenizer.json); default: "
+                                         "$CADRECODE_MODEL or the bundled " + std::string(CADRECODE_DEFAULT_MODEL_DIR));
+    cmd->add_option("--seed", a->seed, "seed of the point sampling (and of sampling decoders)")->capture_default_str();
+    cmd->add_option("--temperature", a->temperature, "0: greedy decoding (the published setting)")->capture_default_str();
+    cmd->add_option("--max-tokens", a->max_tokens, "maximum generated tokens per program (0: the model's default)");
+    cmd->add_option("--workers", a->workers, "isolated executor workers")->capture_default_str();
+    cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
+    cmd->add_option("--dtype", a->dtype, "fp32, bf16 or auto")->capture_default_str();
+    cmd->add_option("--json", a->json, "write a JSON report of every candidate here");
+    cmd->add_flag("--stream", a->stream, "print the first candidate's code as it is generated");
+    cmd->add_flag("-q,--quiet", a->quiet, "print only errors");
+    return [cmd, a]() -> int {
+        if (!cmd->parsed()) return -1;
+        const std::string model_dir = a->model.empty() ? default_model_dir() : a->model;
+        recon::Input input = recon::read_input(a->input);
+        model::LoadOptions lo;
+        lo.device = a->device;
+        lo.dtype = a->dtype;
+        recon::LoadedModel lm = recon::load_model_dir(model_dir, lo);
+        model::GenerateOptions go = lm.options;
+        go.temperature = float(a->temperature);
+        if (a->max_tokens > 0) go.max_new_tokens = a->max_tokens;
+        recon::ModelWriter writer(lm.model, lm.tokenizer, go);
+        if (a->stream)
+            writer.on_text = [](int candidate, const std::string& piece) {
+                if (candidate == 0) {
+                    std::fputs(piece.c_str(), stdout);
+                    std::fflush(stdout);
+                }
+            };
+        recon::ReconstructOptions ro;
+        ro.candidates = a->candidates;
+        ro.points = a->points > 0 ? a->points : lm.points;
+        ro.seed = a->seed;
+        ro.workers = a->workers;
+        std::unique_ptr<ProgressBar> bar;
+        std::string stage;
+        const auto res = recon::reconstruct(input, writer, ro, [&](const std::string& s, size_t done, size_t total) {
+            if (a->quiet || a->stream) return;
+            if (s != stage) {
+                if (bar) bar->finish();
+                stage = s;
+                bar = std::make_unique<ProgressBar>(s, total);
+            }
+            bar->update(done);
+        });
+        if (bar) bar->finish();
+        if (a->stream) std::printf("\n");
+        if (!a->json.empty()) util::write_file_atomic(a->json, recon::result_to_json(res));
+        if (!res.ok()) {
+            std::fprintf(stderr, "%s: none of the %d candidates is valid; first error: %s\n", a->input.c_str(),
+                         a->candidates, res.candidates.empty() ? "-" : res.candidates[0].message.c_str());
+            return kExitInvalid;
+        }
+        util::write_file_atomic(a->out, res.program());
+        recon::write_outputs(res, a->step, a->stl);
+        if (!a->quiet) {
+            std::printf("%s -> %s\n", a->input.c_str(), a->out.c_str());
+            std::printf("  model      %s (%lld parameters, %s)\n", model_dir.c_str(),
+                        (long long)lm.model.parameter_count(), lm.model.dtype().c_str());
+            std::printf("  candidates %d valid of %d; chosen #%d, CD x1000 to the input %.4f\n", res.valid_count(),
+                        int(res.candidates.size()), res.best, res.candidates[size_t(res.best)].cd);
+            std::printf("  time ms    sample %.0f, generate %.0f (prefill %.0f, %zu tokens max), execute %.0f, "
+                        "score %.0f, total %.0f\n",
+                        res.sample_ms, res.write_ms, writer.last_prefill_ms,
+                        writer.last_tokens.empty() ? size_t(0)
+                                                   : *std::max_element(writer.last_tokens.begin(), writer.last_tokens.end()),
+                        res.execute_ms, res.score_ms, res.total_ms);
+            if (!a->step.empty()) std::printf("  STEP       %s\n", a->step.c_str());
+            if (!a->stl.empty()) std::printf("  STL        %s\n", a->stl.c_str());
+        }
+        return kExitOk;
+    };
+}
+
+}  // namespace cadrecode::cli

@@ -43,10 +43,11 @@ TEST(EditCli, ParametrizeFactsView) {
     EXPECT_EQ(view.code, 0) << view.out;
     std::string html = util::read_file((tmp / "v.html").string());
     EXPECT_NE(html.find("<td>validity</td><td>valid</td>"), std::string::npos);
-    auto noprog = test::cli("view " + stl + " -o " + (tmp / "w.html").string());
+    // Without a program, view reconstructs with the model; a model folder that does not exist is a clear
+    // error (exit 2) and no page is written.
+    auto noprog = test::cli("view " + stl + " -o " + (tmp / "w.html").string() + " --model " + (tmp / "no-model").string());
     EXPECT_EQ(noprog.code, 2);
-    EXPECT_NE(noprog.out.find("reconstructing it from the input is not available yet"), std::string::npos)
-        << noprog.out;
+    EXPECT_NE(noprog.out.find("no-model"), std::string::npos) << noprog.out;
     EXPECT_FALSE(fs::exists(tmp / "w.html"));
 
     // No server: a clear error, exit 2.

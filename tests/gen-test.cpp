@@ -22,12 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path temp_dir(const std::string& name) {
-    fs::path d = fs::temp_directory_path() / ("cadrecode-gen-test-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
+using cadrecode::test::TempDir;
 
 uint64_t file_hash(const fs::path& p) {
     std::string b = cadrecode::util::read_file(p.string());
@@ -87,7 +82,8 @@ TEST(Generator, EveryEmittedProgramExecutesValid) {
 }
 
 TEST(Pipeline, ShardIsDeterministicAndEverySampleValid) {
-    fs::path d = temp_dir("det");
+    TempDir d_tmp("gen-test-det");
+    const fs::path& d = d_tmp.path();
     gen::ShardReport r1 = gen::generate_shard((d / "a.crs").string(), 9, 1, 4, 12, small_points());
     gen::ShardReport r2 = gen::generate_shard((d / "b.crs").string(), 9, 1, 4, 12, small_points());
     EXPECT_EQ(r1.kept, 12u);
@@ -127,11 +123,11 @@ TEST(Pipeline, ShardIsDeterministicAndEverySampleValid) {
         for (int k = 0; k < 3; ++k) box_longest = std::max(box_longest, x.bbox_max[size_t(k)] - x.bbox_min[size_t(k)]);
         EXPECT_NEAR(2.0 / x.scale, box_longest, 0.02 * box_longest);
     }
-    fs::remove_all(d);
 }
 
 TEST(Pipeline, ResumeKeepsFinishedShardsAndRedoesTheRest) {
-    fs::path d = temp_dir("resume");
+    TempDir d_tmp("gen-test-resume");
+    const fs::path& d = d_tmp.path();
     gen::GenerateOptions o;
     o.count = 15;
     o.per_shard = 5;
@@ -153,17 +149,17 @@ TEST(Pipeline, ResumeKeepsFinishedShardsAndRedoesTheRest) {
     EXPECT_EQ(skipped, 1);  // only shard 0 was complete
     for (uint32_t s = 0; s < 3; ++s) EXPECT_EQ(file_hash(d / data::shard_file_name(s, 3)), want[s]) << s;
     // Two workers give the same bytes as one.
-    fs::path d2 = temp_dir("jobs");
+    TempDir d2_tmp("gen-test-jobs");
+    const fs::path& d2 = d2_tmp.path();
     o.resume = false;
     o.jobs = 2;
     gen::generate_corpus(d2.string(), o);
     for (uint32_t s = 0; s < 3; ++s) EXPECT_EQ(file_hash(d2 / data::shard_file_name(s, 3)), want[s]) << s;
-    fs::remove_all(d);
-    fs::remove_all(d2);
 }
 
 TEST(Pipeline, DedupAcrossShards) {
-    fs::path d = temp_dir("dedup");
+    TempDir d_tmp("gen-test-dedup");
+    const fs::path& d = d_tmp.path();
     gen::PipelineOptions po = small_points();
     std::string a = (d / "shard-00000-of-00002.crs").string(), b = (d / "shard-00001-of-00002.crs").string();
     gen::generate_shard(a, 1, 0, 2, 6, po);
@@ -185,12 +181,38 @@ TEST(Pipeline, DedupAcrossShards) {
     // In place: the same result, and a second pass finds nothing.
     EXPECT_EQ(gen::dedup_shards({a, b}), 2u);
     EXPECT_EQ(gen::dedup_shards({a, b}), 0u);
-    fs::remove_all(d);
+}
+
+// A run that makes only some parts (--shard i/n) never rewrites the folder's shards: other parts may still be
+// writing theirs. Here "part 1" holds copies of part 0's samples; an automatic dedup would have emptied it.
+TEST(Pipeline, PartialRunLeavesOtherPartsAlone) {
+    TempDir d_tmp("gen-test-parts");
+    const fs::path& d = d_tmp.path();
+    gen::GenerateOptions o;
+    o.count = 4;
+    o.per_shard = 2;
+    o.seed = 5;
+    o.part = 0;
+    o.parts = 2;
+    o.pipeline = small_points();
+    std::string other = (d / data::shard_file_name(1, 2)).string();
+    gen::generate_shard(other, o.seed, 0, 2, 2, o.pipeline);  // shard 0's samples under shard 1's name
+    uint64_t before = file_hash(other);
+    gen::GenerateReport r = gen::generate_corpus(d.string(), o);
+    ASSERT_EQ(r.shards.size(), 1u);
+    EXPECT_EQ(r.shards[0].shard, 0u);
+    EXPECT_TRUE(r.merge_needed);
+    EXPECT_EQ(r.cross_shard_duplicates, 0u);
+    EXPECT_EQ(file_hash(other), before);
+    EXPECT_EQ(data::read_shard(other).samples.size(), 2u);
+    // The merge step, once every part is done, finds them.
+    EXPECT_EQ(gen::dedup_shards({(d / data::shard_file_name(0, 2)).string(), other}), 2u);
 }
 
 TEST(Cli, GenerateStatsAndErrors) {
     using cadrecode::test::cli;
-    fs::path d = temp_dir("cli");
+    TempDir d_tmp("gen-test-cli");
+    const fs::path& d = d_tmp.path();
     auto r = cli("generate --count 6 --per-shard 3 --points 64 --seed 2 --py --out " + d.string());
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_NE(r.out.find("samples kept 6"), std::string::npos) << r.out;
@@ -216,5 +238,4 @@ TEST(Cli, GenerateStatsAndErrors) {
     r = cli("stats " + path);
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_NE(r.out.find(path + " (shard 1, record 0): checksum mismatch"), std::string::npos) << r.out;
-    fs::remove_all(d);
 }

@@ -58,11 +58,6 @@ recon::Input mesh_input() {
     return in;
 }
 
-struct TmpDir {
-    fs::path path = fs::temp_directory_path() / ("recon-test-" + std::to_string(::getpid()));
-    TmpDir() { fs::create_directories(path); }
-    ~TmpDir() { fs::remove_all(path); }
-};
 
 }  // namespace
 
@@ -113,8 +108,8 @@ TEST(Reconstruct, OutputsAreMappedBackToTheInputFrame) {
     const auto res = recon::reconstruct(mesh_input(), w, opt);
     ASSERT_TRUE(res.ok());
     EXPECT_NEAR(res.output_scale(), 0.02, 1e-12);  // 4 units of input for 200 units of program
-    TmpDir tmp;
-    const std::string stl = (tmp.path / "out.stl").string(), step = (tmp.path / "out.step").string();
+    test::TempDir tmp("recon");
+    const std::string stl = (tmp.path() / "out.stl").string(), step = (tmp.path() / "out.step").string();
     recon::write_outputs(res, step, stl);
     for (const geometry::Mesh& m : {io::read_stl(stl), cad::read_cad_mesh(step)}) {
         const geometry::Box3 b = geometry::bounding_box(m);
@@ -160,8 +155,8 @@ TEST(Reconstruct, CandidateCloudsAreDeterministicAndDiffer) {
 }
 
 TEST(Reconstruct, ReadInputNamesTheProblem) {
-    TmpDir tmp;
-    const std::string bad = (tmp.path / "part.dwg").string();
+    test::TempDir tmp("recon");
+    const std::string bad = (tmp.path() / "part.dwg").string();
     { std::ofstream(bad) << "x"; }
     try {
         recon::read_input(bad);
@@ -170,9 +165,9 @@ TEST(Reconstruct, ReadInputNamesTheProblem) {
         EXPECT_NE(std::string(e.what()).find("part.dwg"), std::string::npos);
         EXPECT_NE(std::string(e.what()).find("expected a mesh"), std::string::npos);
     }
-    EXPECT_THROW(recon::read_input((tmp.path / "missing.stl").string()), std::runtime_error);
+    EXPECT_THROW(recon::read_input((tmp.path() / "missing.stl").string()), std::runtime_error);
     // A mesh file and a point-cloud file of the same box.
-    const std::string stl = (tmp.path / "box.stl").string(), xyz = (tmp.path / "box.xyz").string();
+    const std::string stl = (tmp.path() / "box.stl").string(), xyz = (tmp.path() / "box.xyz").string();
     io::write_stl_binary(input_box(), stl);
     io::write_xyz(geometry::sample_surface(input_box(), 100, 1), xyz);
     EXPECT_TRUE(recon::read_input(stl).is_mesh());
@@ -182,8 +177,8 @@ TEST(Reconstruct, ReadInputNamesTheProblem) {
 }
 
 TEST(Reconstruct, FolderWritesEveryCandidateAndResumes) {
-    TmpDir tmp;
-    const fs::path gt = tmp.path / "gt", pred = tmp.path / "pred";
+    test::TempDir tmp("recon");
+    const fs::path gt = tmp.path() / "gt", pred = tmp.path() / "pred";
     fs::create_directories(gt);
     io::write_stl_binary(input_box(), (gt / "a.stl").string());
     io::write_stl_binary(test::box_mesh(1, 1, 1), (gt / "b.stl").string());
@@ -207,4 +202,26 @@ TEST(Reconstruct, FolderWritesEveryCandidateAndResumes) {
                                         [&](const recon::FolderProgress& p) { skipped = p.skipped; }),
               0u);
     EXPECT_EQ(skipped, 2u);
+
+    // Other settings (one candidate): both are redone and the stale second candidates disappear.
+    opt.candidates = 1;
+    EXPECT_EQ(recon::reconstruct_folder(gt.string(), pred.string(), w, opt), 2u);
+    EXPECT_TRUE(fs::exists(pred / "a.c0.py"));
+    EXPECT_FALSE(fs::exists(pred / "a.c1.py"));
+
+    // An unreadable input is recorded and counted; the others go on.
+    { std::ofstream(gt / "c.stl") << "solid broken\nfacet normal oops\n"; }
+    size_t errors = 0;
+    EXPECT_EQ(recon::reconstruct_folder(gt.string(), pred.string(), w, opt,
+                                        [&](const recon::FolderProgress& p) { errors = p.errors; }),
+              1u);
+    EXPECT_EQ(errors, 1u);
+    const std::string marker = util::read_file((pred / "c.json").string());
+    EXPECT_NE(marker.find("\"error\""), std::string::npos) << marker;
+    EXPECT_NE(marker.find("c.stl"), std::string::npos) << marker;
+
+    // Two inputs with one id are refused, naming both.
+    io::write_stl_binary(test::box_mesh(2, 1, 1), (gt / "b.obj").string());
+    const std::string err = test::error_message([&] { recon::reconstruct_folder(gt.string(), pred.string(), w, opt); });
+    EXPECT_NE(err.find("b.obj"), std::string::npos) << err;
 }

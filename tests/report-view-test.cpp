@@ -23,17 +23,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path = fs::temp_directory_path() / ("cadrecode-view-test-" + std::to_string(::getpid()));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+// The view's temporary STL files of this process still in the temporary folder.
+size_t leftover_view_files() {
+    std::string prefix = "cadrecode-view-" + std::to_string(::getpid()) + "-";
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
+        n += e.path().filename().string().rfind(prefix, 0) == 0;
+    return n;
+}
 
 std::string run(const std::string& cmd, int* code) {
     std::unique_ptr<FILE, int (*)(FILE*)> p(popen((cmd + " 2>/dev/null").c_str(), "r"), pclose);
@@ -117,25 +114,41 @@ TEST(View, MetricsOfARealProgramAgainstCadQuerysMesh) {
 }
 
 TEST(View, InvalidProgramIsShownNotThrown) {
-    TempDir t;
-    std::string prog = (t.path / "bad.py").string(), mesh = (t.path / "box.stl").string();
+    test::TempDir t("view-test");
+    std::string prog = (t.path() / "bad.py").string(), mesh = (t.path() / "box.stl").string();
     util::write_file_atomic(prog, "import cadquery as cq\nr = cq.Workplane('XY').box(1, 0, 1)\n");
     io::write_stl_binary(test::box_mesh(1, 1, 1), mesh);
     report::ViewData d = report::make_view(mesh, prog);
     std::map<std::string, std::string> m(d.metrics.begin(), d.metrics.end());
     EXPECT_EQ(m["validity"].rfind("invalid: ", 0), 0u) << m["validity"];
     EXPECT_TRUE(d.solid.triangles.empty());
-    EXPECT_THROW(report::make_view((t.path / "missing.stl").string(), prog), std::runtime_error);
+    EXPECT_THROW(report::make_view((t.path() / "missing.stl").string(), prog), std::runtime_error);
+    // The worker's temporary STL is gone on every path, a valid program's included.
+    std::string good = (t.path() / "good.py").string();
+    util::write_file_atomic(good, "import cadquery as cq\nr = cq.Workplane('XY').box(1, 1, 1)\n");
+    report::ViewOptions no_iou;
+    no_iou.iou = false;
+    EXPECT_EQ(report::make_view(mesh, good, no_iou).metrics.at(2).second, "valid");
+    EXPECT_EQ(leftover_view_files(), 0u);
+    // Inputs are read as `reconstruct` reads them: a point cloud, and an unknown type named with its file.
+    std::string xyz = (t.path() / "cloud.xyz").string();
+    util::write_file_atomic(xyz, "0 0 0\n1 0 0\n0 1 0\n0 0 1\n");
+    EXPECT_EQ(report::make_view(xyz, prog).input.size(), 4u);
+    std::string foo = (t.path() / "part.foo").string();
+    util::write_file_atomic(foo, "x");
+    std::string e = test::error_message([&] { report::make_view(foo, prog); });
+    EXPECT_NE(e.find(foo + ": unknown input type '.foo'"), std::string::npos) << e;
+    EXPECT_EQ(leftover_view_files(), 0u);
 }
 
 TEST(View, DrawnByHeadlessChromium) {
     std::string bin = chromium_path();
     if (bin.empty()) GTEST_SKIP() << "chromium absent (apt-get install chromium)";
-    TempDir t;
-    std::string html = (t.path / "view.html").string(), png = (t.path / "shot.png").string();
+    test::TempDir t("view-test");
+    std::string html = (t.path() / "view.html").string(), png = (t.path() / "shot.png").string();
     util::write_file_atomic(html, report::view_html(sample_view()));
     int code = 0;
-    run(chromium_cmd(bin, t.path / "profile") + " --screenshot=" + png + " file://" + html, &code);
+    run(chromium_cmd(bin, t.path() / "profile") + " --screenshot=" + png + " file://" + html, &code);
     ASSERT_TRUE(fs::exists(png)) << "chromium exit code " << code;
     Image img = read_png(png);
     ASSERT_FALSE(img.rgba.empty()) << "cannot decode " << png;
@@ -154,7 +167,7 @@ TEST(View, DrawnByHeadlessChromium) {
     EXPECT_GT(orange[1], 5000u);
     EXPECT_EQ(orange[0], 0u);
     // The script ran and says which renderer it used.
-    std::string dom = run(chromium_cmd(bin, t.path / "profile") + " --dump-dom file://" + html, &code);
+    std::string dom = run(chromium_cmd(bin, t.path() / "profile") + " --dump-dom file://" + html, &code);
     EXPECT_NE(dom.find("data-renderer=\"canvas2d\""), std::string::npos) << dom.substr(0, 400);
     EXPECT_NE(dom.find("renderer: canvas 2D; 400 points, 12 triangles drawn"), std::string::npos);
 }
@@ -163,7 +176,7 @@ TEST(View, DrawnByHeadlessChromium) {
 TEST(View, EvalViewsAndIndex) {
     std::string dir = test::shared_data_dir();
     if (dir.empty()) GTEST_SKIP() << "../shared/data absent";
-    TempDir t;
+    test::TempDir t("view-test");
     std::string base = dir + "/cadrecode-v1.5/";
     std::vector<eval::Sample> samples = {
         {"train_batch_63_630026", base + "train_batch_63_630026.stl", {base + "train_batch_63_630026.py"}},
@@ -175,14 +188,14 @@ TEST(View, EvalViewsAndIndex) {
     results[1].id = samples[1].id;
     report::ViewOptions o;
     o.iou = false;
-    report::write_eval_views(samples, results, t.path.string(), o);
-    std::string index = util::read_file((t.path / "index.html").string());
+    report::write_eval_views(samples, results, t.path().string(), o);
+    std::string index = util::read_file((t.path() / "index.html").string());
     EXPECT_NE(index.find("<a href=\"views/train_batch_63_630026.html\">view</a>"), std::string::npos) << index;
     EXPECT_NE(index.find("(no candidate)"), std::string::npos);
     EXPECT_NE(index.find("<td>0.1500</td><td>99.99</td>"), std::string::npos) << index;
-    std::string page = util::read_file((t.path / "views/train_batch_63_630026.html").string());
+    std::string page = util::read_file((t.path() / "views/train_batch_63_630026.html").string());
     EXPECT_NE(page.find("eval: CD x1000 (oracle choice)"), std::string::npos);
-    EXPECT_FALSE(fs::exists(t.path / "views/train_batch_63_630108.html"));
+    EXPECT_FALSE(fs::exists(t.path() / "views/train_batch_63_630108.html"));
 }
 
 }  // namespace

@@ -31,12 +31,7 @@ std::string file_of(const std::string& header, const std::string& data) {
 
 // The message of the runtime_error that reading `bytes` throws ("" when it does not throw).
 std::string error_of(const std::string& bytes) {
-    try {
-        SafetensorsFile::from_bytes(bytes, "bad.safetensors");
-    } catch (const std::runtime_error& e) {
-        return e.what();
-    }
-    return "";
+    return cadrecode::test::error_message([&] { SafetensorsFile::from_bytes(bytes, "bad.safetensors"); });
 }
 
 TEST(Safetensors, RoundTripInMemoryAndOnDisk) {

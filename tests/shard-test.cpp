@@ -9,6 +9,7 @@
 #include "cadrecode/data/program-stats.h"
 #include "cadrecode/data/shard.h"
 #include "cadrecode/util/files.h"
+#include "test-util.h"
 
 namespace data = cadrecode::data;
 namespace fs = std::filesystem;
@@ -45,13 +46,15 @@ data::ShardHeader header() {
     return h;
 }
 
+// The message of the error that decoding `bytes` as "x.crs" throws ("" when it does not throw).
 std::string expect_throw(const std::string& bytes) {
-    try {
-        data::decode_shard(bytes, "x.crs");
-    } catch (const std::runtime_error& e) {
-        return e.what();
-    }
-    return "";
+    return cadrecode::test::error_message([&] { data::decode_shard(bytes, "x.crs"); });
+}
+
+// `bytes` with the trailer's index offset (the u64 16 bytes before the end) replaced.
+std::string with_index_offset(std::string bytes, uint64_t offset) {
+    for (int i = 0; i < 8; ++i) bytes[bytes.size() - 16 + size_t(i)] = char((offset >> (8 * i)) & 0xff);
+    return bytes;
 }
 
 }  // namespace
@@ -98,8 +101,8 @@ TEST(Shard, RoundTrip) {
 }
 
 TEST(Shard, FileRoundTripAndListing) {
-    fs::path dir = fs::temp_directory_path() / ("cadrecode-shard-test-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
+    cadrecode::test::TempDir tmp("shard-test");
+    const fs::path& dir = tmp.path();
     std::string path = (dir / data::shard_file_name(3, 10)).string();
     EXPECT_EQ(data::shard_file_name(3, 10), "shard-00003-of-00010.crs");
     data::write_shard(path, header(), {make_sample(5)});
@@ -109,7 +112,6 @@ TEST(Shard, FileRoundTripAndListing) {
     auto listed = data::list_shards(dir.string());
     ASSERT_EQ(listed.size(), 1u);
     EXPECT_EQ(listed[0], path);
-    fs::remove_all(dir);
 }
 
 TEST(Shard, RejectsBadMagic) {
@@ -133,6 +135,29 @@ TEST(Shard, RejectsTruncated) {
         EXPECT_TRUE(e.find("truncated") != std::string::npos || e.find("not a cadrecode shard") != std::string::npos)
             << cut << ": " << e;
     }
+}
+
+// A corrupt trailer: index offsets near 2^64 (index_offset + 12 wraps to a small number, which an unguarded
+// check let through to a read far outside the buffer), just past the file, and overlapping the trailer.
+// Each is a runtime_error naming the file, read from disk as the CLI does.
+TEST(Shard, RejectsIndexOffsetOutOfRange) {
+    cadrecode::test::TempDir tmp("shard-offset");
+    std::string good = data::encode_shard(header(), {make_sample(0), make_sample(1)});
+    const uint64_t size = good.size();
+    for (uint64_t off :
+         {uint64_t(0xFFFFFFFFFFFFFFF0ULL), uint64_t(0xFFFFFFFFFFFFFFF4ULL), uint64_t(0xFFFFFFFFFFFFFFF8ULL),
+          uint64_t(0xFFFFFFFFFFFFFFFFULL), size, size + 1, size - 16 - 11, uint64_t(0), uint64_t(39)}) {
+        std::string path = (tmp / "bad.crs").string();
+        cadrecode::util::write_file_atomic(path, with_index_offset(good, off));
+        std::string e = cadrecode::test::error_message([&] { data::read_shard(path); });
+        EXPECT_NE(e.find(path + " (shard 3): index offset " + std::to_string(off) + " out of range"), std::string::npos)
+            << off << ": " << e;
+        EXPECT_EQ(expect_throw(with_index_offset(good, off)),
+                  "x.crs (shard 3): index offset " + std::to_string(off) + " out of range");
+    }
+    // The largest offset that fits is checked further (here it is not the index), not rejected as out of range.
+    std::string e = expect_throw(with_index_offset(good, size - 16 - 12));
+    EXPECT_NE(e.find("x.crs (shard 3): expected \"INDX\""), std::string::npos) << e;
 }
 
 TEST(Shard, FlippedByteNamesTheRecord) {

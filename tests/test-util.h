@@ -2,11 +2,15 @@
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
 
 #include "cadrecode/geometry/mesh.h"
 
@@ -35,6 +39,42 @@ inline CliRun cli(const std::string& args) {
     while ((n = fread(buf, 1, sizeof buf, p.get())) > 0) out.append(buf, n);
     int status = pclose(p.release());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// A fresh, empty temporary folder, unique per process, name and instance ("cadrecode-NAME-PID-K" under the
+// system temporary folder), removed with everything in it on destruction.
+class TempDir {
+public:
+    explicit TempDir(const std::string& name = "test") {
+        static std::atomic<unsigned> counter{0};
+        path_ = std::filesystem::temp_directory_path() /
+                ("cadrecode-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+    std::string str() const { return path_.string(); }
+    std::filesystem::path operator/(const std::string& rel) const { return path_ / rel; }
+
+private:
+    std::filesystem::path path_;
+};
+
+// The message of the std::exception that fn() throws; "" when it throws nothing.
+template <class Fn>
+std::string error_message(Fn&& fn) {
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
 }
 
 // An axis-aligned box [0,a]x[0,b]x[0,c] with outward-facing triangles.

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cadrecode/data/shard.h"
 #include "cadrecode/text/tokenizer.h"
 #include "cadrecode/util/files.h"
 #include "test-util.h"
@@ -146,15 +147,6 @@ TEST_F(QwenGolden, DecodesOfPartialAndRandomIds) {
     EXPECT_GT(checked, 1000);
 }
 
-uint64_t fnv1a64(const std::string& s) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 TEST_F(QwenGolden, EveryProgramOfTheSharedData) {
     const std::string data = cadrecode::test::shared_data_dir();
     if (data.empty()) GTEST_SKIP() << "../shared/data absent";
@@ -178,7 +170,8 @@ TEST_F(QwenGolden, EveryProgramOfTheSharedData) {
         for (int32_t id; is >> id;) want.push_back(id);
         const std::string text = cadrecode::util::read_file(data + "/" + rel);
         char h[17];
-        std::snprintf(h, sizeof h, "%016llx", static_cast<unsigned long long>(fnv1a64(text)));
+        std::snprintf(h, sizeof h, "%016llx",
+                      static_cast<unsigned long long>(cadrecode::data::fnv1a64(text.data(), text.size())));
         ASSERT_EQ(text.size(), size) << rel << " changed since the goldens were made: rerun the generator";
         ASSERT_EQ(std::string(h), hash) << rel << " changed since the goldens were made: rerun the generator";
         auto t0 = std::chrono::steady_clock::now();

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 
+#include "cadrecode/data/shard.h"
 #include "cadrecode/text/tokenizer.h"
 #include "cadrecode/text/unicode.h"
 #include "cadrecode/util/files.h"
@@ -363,15 +364,6 @@ TEST(Train, DeterministicAndRoundTrips) {
     EXPECT_EQ(reloaded.encode(texts[1]), a.encode(texts[1]));
 }
 
-uint64_t fnv1a64(const std::string& s) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 // A tokenizer we train must be one the reference reads as we do. trained-v15-1024.json was written by
 //   cadrecode tokenizer train --corpus ../shared/data/cadrecode-v1.5 --vocab-size 1024 -o trained-v15-1024.json
 // and trained-v15-1024-js.tsv by the JS library reading it
@@ -408,7 +400,8 @@ TEST(TrainedGolden, SameFileAndSameIdsAsTheJavaScriptReference) {
         std::string joined;
         for (std::size_t i = 0; i < ids.size(); ++i) joined += (i ? " " : "") + std::to_string(ids[i]);
         char h[17];
-        std::snprintf(h, sizeof h, "%016llx", static_cast<unsigned long long>(fnv1a64(joined)));
+        std::snprintf(h, sizeof h, "%016llx",
+                      static_cast<unsigned long long>(cadrecode::data::fnv1a64(joined.data(), joined.size())));
         EXPECT_EQ(ids.size(), count) << name;
         EXPECT_EQ(std::string(h), hash) << name;
         EXPECT_EQ(tok.decode(ids), texts[k]) << name << " does not round-trip";

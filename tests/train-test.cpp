@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "cadrecode/data/shard.h"
 #include "cadrecode/io/point-cloud-io.h"
 #include "cadrecode/train/train.h"
@@ -18,14 +20,6 @@ using namespace cadrecode;
 
 namespace {
 
-struct TmpDir {
-    fs::path path;
-    explicit TmpDir(const std::string& name) : path(fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TmpDir() { fs::remove_all(path); }
-};
 
 // A shard of real v1.5 programs with stand-in points (a helix): enough to exercise the optimiser.
 std::string toy_shard(const fs::path& dir) {
@@ -78,46 +72,74 @@ train::TrainConfig tiny_config(const std::string& shard, const fs::path& out) {
 
 TEST(Train, ResumedRunEqualsUninterruptedRun) {
     if (test::shared_data_dir().empty()) GTEST_SKIP() << "../shared/data is absent";
-    TmpDir tmp("train-resume");
-    const std::string shard = toy_shard(tmp.path);
+    test::TempDir tmp("train-resume");
+    const std::string shard = toy_shard(tmp.path());
 
-    const train::TrainResult whole = train::train(tiny_config(shard, tmp.path / "whole"), false);
+    const train::TrainResult whole = train::train(tiny_config(shard, tmp.path() / "whole"), false);
     EXPECT_EQ(whole.steps, 6);
     EXPECT_FALSE(whole.stopped_early);
 
-    // The same run, stopped after its third step (as Ctrl-C would), then resumed.
-    int64_t seen = 0;
-    train::TrainCallbacks stop_at_3;
-    stop_at_3.step = [&](const train::StepReport& r) { seen = r.step; };
-    stop_at_3.should_stop = [&] { return seen >= 3; };
-    const train::TrainResult first = train::train(tiny_config(shard, tmp.path / "split"), false, stop_at_3);
-    EXPECT_TRUE(first.stopped_early);
-    EXPECT_EQ(first.steps, 3);
-    const train::TrainResult second = train::train(tiny_config(shard, tmp.path / "split"), true);
+    // The same run killed during step 3 (after its checkpoint at step 2 and the log line of step 3): the
+    // resumed run restarts from step 2, drops the stale log line and redoes step 3.
+    train::TrainConfig killed = tiny_config(shard, tmp.path() / "split");
+    killed.checkpoint_every = 2;
+    train::TrainCallbacks die_at_3;
+    die_at_3.step = [&](const train::StepReport& r) {
+        if (r.step == 3) throw std::runtime_error("killed");
+    };
+    EXPECT_EQ(test::error_message([&] { train::train(killed, false, die_at_3); }), "killed");
+    const train::TrainResult second = train::train(killed, true);
     EXPECT_EQ(second.steps, 6);
 
-    const std::string a = util::read_file((tmp.path / "whole/model/model.safetensors").string());
-    const std::string b = util::read_file((tmp.path / "split/model/model.safetensors").string());
+    const std::string a = util::read_file((tmp.path() / "whole/model/model.safetensors").string());
+    const std::string b = util::read_file((tmp.path() / "split/model/model.safetensors").string());
     EXPECT_EQ(a.size(), b.size());
     EXPECT_TRUE(a == b) << "resumed weights differ from the uninterrupted run";
     EXPECT_DOUBLE_EQ(whole.final_loss, second.final_loss);
     // The log holds each step once, in order, after the resume dropped nothing and repeated nothing.
-    std::ifstream log(tmp.path / "split/log.jsonl");
+    std::ifstream log(tmp.path() / "split/log.jsonl");
     std::string line;
     int steps_logged = 0;
     while (std::getline(log, line))
         if (line.find("\"loss\"") != std::string::npos) ++steps_logged;
     EXPECT_EQ(steps_logged, 6);
-    EXPECT_TRUE(fs::exists(tmp.path / "split/loss.svg"));
-    EXPECT_TRUE(fs::exists(tmp.path / "split/model/tokenizer.json"));
+    EXPECT_TRUE(fs::exists(tmp.path() / "split/loss.svg"));
+    EXPECT_TRUE(fs::exists(tmp.path() / "split/model/tokenizer.json"));
+}
+
+TEST(Train, ResumeKeepsTheArithmeticAndAFreshRunKeepsTheCheckpoint) {
+    if (test::shared_data_dir().empty()) GTEST_SKIP() << "../shared/data is absent";
+    test::TempDir tmp("train-guard");
+    const std::string shard = toy_shard(tmp.path());
+    train::TrainConfig c = tiny_config(shard, tmp.path() / "run");
+    c.iterations = 2;
+    train::train(c, false);
+    // A new run over the old one is refused, not mixed with its checkpoint.
+    const std::string fresh = test::error_message([&] { train::train(c, false); });
+    EXPECT_NE(fresh.find("holds a checkpoint"), std::string::npos) << fresh;
+    // Resuming with another learning rate would not continue the same run.
+    train::TrainConfig other = c;
+    other.lr = 5e-3;
+    other.iterations = 4;
+    const std::string lr = test::error_message([&] { train::train(other, true); });
+    EXPECT_NE(lr.find("lr: the run was made with 0.001"), std::string::npos) << lr;
+    // Where the run lives, and when it stops, may change: the folder moved, two more steps.
+    fs::rename(tmp.path() / "run", tmp.path() / "moved");
+    train::TrainConfig moved = c;
+    moved.out = (tmp.path() / "moved").string();
+    moved.iterations = 4;
+    EXPECT_EQ(train::train(moved, true).steps, 4);
+    EXPECT_TRUE(fs::exists(tmp.path() / "moved/checkpoint/state.json"));
+    EXPECT_FALSE(fs::exists(tmp.path() / "run"));
 }
 
 TEST(Train, BadDataIsNamed) {
-    TmpDir tmp("train-bad");
-    const std::string shard = (tmp.path / "broken.crs").string();
-    util::write_file_atomic(shard, "CRSHARD\0 not really a shard");
+    test::TempDir tmp("train-bad");
+    const std::string shard = (tmp.path() / "broken.crs").string();
+    const char bytes[] = "CRSHARD\0 not really a shard, but it starts like one";
+    util::write_file_atomic(shard, std::string(bytes, sizeof bytes - 1));
     try {
-        train::train(tiny_config(shard, tmp.path / "run"), false);
+        train::train(tiny_config(shard, tmp.path() / "run"), false);
         FAIL() << "expected an error";
     } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find("broken.crs"), std::string::npos) << e.what();
@@ -126,17 +148,20 @@ TEST(Train, BadDataIsNamed) {
 
 // The end-to-end check: overfit three generated samples, then reconstruct one through the CLI.
 TEST(Train, OverfitsAFewSamplesAndReconstructsThroughTheCli) {
-    TmpDir tmp("train-overfit");
-    const std::string data = (tmp.path / "data").string();
+    test::TempDir tmp("train-overfit");
+    const std::string data = (tmp.path() / "data").string();
     auto gen = test::cli("generate --count 3 --per-shard 3 --points 2048 --seed 11 --out " + data);
     ASSERT_EQ(gen.code, 0) << gen.out;
-    const std::string run = (tmp.path / "run").string();
+    const std::string run = (tmp.path() / "run").string();
     auto tr = test::cli("train --data " + data + " --out " + run +
                         " --preset tiny --vocab-size 300 --iterations 300 --warmup 20 --lr 3e-3 --batch 3 "
                         "--grad-accum 1 --points 64 --dtype fp32 --threads 1 --val-every 0 --recon-every 0 "
                         "--checkpoint-every 0 --log-every 50 --seed 1");
     ASSERT_EQ(tr.code, 0) << tr.out;
     ASSERT_NE(tr.out.find("finished after 300 steps"), std::string::npos) << tr.out;
+    // It did learn the three programs (the loss starts near ln(vocabulary) = 5.7).
+    const auto training = nlohmann::json::parse(util::read_file(run + "/model/training.json"));
+    EXPECT_LT(training.at("final_loss").get<double>(), 0.1) << tr.out;
 
     // The first sample's dense points as the input cloud.
     const auto shards = data::list_shards(data);
@@ -147,13 +172,13 @@ TEST(Train, OverfitsAFewSamplesAndReconstructsThroughTheCli) {
         const auto p = s.point(i);
         cloud.points.push_back({p[0] * 3.0 + 1, p[1] * 3.0, p[2] * 3.0});  // any frame: reconstruct normalises
     }
-    const std::string xyz = (tmp.path / "input.xyz").string();
+    const std::string xyz = (tmp.path() / "input.xyz").string();
     io::write_xyz(cloud, xyz);
-    const std::string py = (tmp.path / "out.py").string(), stl = (tmp.path / "out.stl").string();
+    const std::string py = (tmp.path() / "out.py").string(), stl = (tmp.path() / "out.stl").string();
     auto rc = test::cli("reconstruct " + xyz + " -o " + py + " --stl " + stl + " --model " + run +
                         "/model --candidates 2 --points 64");
     ASSERT_EQ(rc.code, 0) << rc.out;
-    EXPECT_NE(rc.out.find("valid of 2"), std::string::npos) << rc.out;
+    EXPECT_EQ(rc.out.find(" 0 valid of 2"), std::string::npos) << rc.out;
     ASSERT_TRUE(fs::exists(py));
     ASSERT_TRUE(fs::exists(stl));
     // The written program runs.

@@ -6,24 +6,17 @@
 #include <STEPControl_Reader.hxx>
 #include <Standard_Failure.hxx>
 
-#include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <stdexcept>
 
 #include "cadrecode/cad/export.h"
+#include "cadrecode/util/files.h"
 #include "occt.h"
 #include "shape-impl.h"
 
 namespace cadrecode::cad {
 
 namespace {
-
-std::string extension(const std::string& path) {
-    std::string e = std::filesystem::path(path).extension().string();
-    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return e;
-}
 
 template <class Reader>
 TopoDS_Shape read_with(Reader& reader, const std::string& path, const char* format) {
@@ -36,13 +29,13 @@ TopoDS_Shape read_with(Reader& reader, const std::string& path, const char* form
 }  // namespace
 
 bool is_cad_file(const std::string& path) {
-    std::string e = extension(path);
+    std::string e = util::lower_extension(path);
     return e == ".step" || e == ".stp" || e == ".iges" || e == ".igs" || e == ".brep";
 }
 
 Shape read_cad_file(const std::string& path) {
     if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + ": no such file");
-    std::string e = extension(path);
+    std::string e = util::lower_extension(path);
     TopoDS_Shape s;
     try {
         if (e == ".step" || e == ".stp") {

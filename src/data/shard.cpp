@@ -75,10 +75,12 @@ public:
         return s;
     }
     size_t pos() const { return pos_; }
+    // Overflow-safe: a corrupt offset may put pos_ past end_ (or past the buffer).
     void need(size_t n) const {
-        if (n > end_ - pos_)
+        if (pos_ > end_ || end_ > b_.size() || n > end_ - pos_)
             throw std::runtime_error(where_ + ": truncated (expected " + std::to_string(n) + " more bytes at offset " +
-                                     std::to_string(pos_) + ", got " + std::to_string(end_ - pos_) + ")");
+                                     std::to_string(pos_) + ", got " +
+                                     std::to_string(pos_ > end_ || end_ > b_.size() ? 0 : end_ - pos_) + ")");
     }
 
 private:
@@ -232,7 +234,8 @@ Layout parse_layout(const std::string& bytes, const std::string& name) {
                                  std::to_string(bytes.size()) + " bytes)");
     Reader t(bytes, bytes.size() - kTrailerSize, bytes.size(), where);
     uint64_t index_offset = t.u64();
-    if (index_offset < kHeaderSize || index_offset + 12 > bytes.size() - kTrailerSize)
+    // Never index_offset + 12 (it wraps for offsets near 2^64); bytes.size() >= kHeaderSize + 12 + kTrailerSize here.
+    if (index_offset < kHeaderSize || index_offset > bytes.size() - kTrailerSize - 12)
         throw std::runtime_error(where + ": index offset " + std::to_string(index_offset) + " out of range");
     Reader x(bytes, index_offset, bytes.size() - kTrailerSize, where + ": index");
     if (x.u32() != kIndexTag)

@@ -222,6 +222,7 @@ Summary summarize(const std::vector<SampleResult>& results, Selection selection)
     s.cd_mean = mean(cds);
     s.cd_median = median(cds);
     s.iou_mean = mean(ious);
+    s.iou_count = ious.size();
     s.floor_mean = mean(floors);
     s.floor_median = median(floors);
     s.candidates_valid = cands ? 100.0 * valid_cands / cands : 0;

@@ -275,7 +275,10 @@ GenerateReport generate_corpus(const std::string& dir, const GenerateOptions& o,
             throw std::runtime_error(dir + ": shard " + std::to_string(todo[k]) + " failed: " + results[k].message);
         report.shards.push_back(ShardReport::from_line(results[k].output));
     }
-    if (o.dedup) {
+    // Only a run that made every part may rewrite the folder's shards: with --shard i/n, other processes may
+    // still be writing theirs. Those runs leave the cross-shard dedup to `generate --merge`.
+    report.merge_needed = o.parts > 1;
+    if (o.dedup && o.parts == 1) {
         std::vector<std::string> paths;
         for (uint32_t s = 0; s < n_shards; ++s) {
             std::string path = (fs::path(dir) / data::shard_file_name(s, n_shards)).string();

@@ -1,21 +1,12 @@
 // Choosing the format from the file name's extension.
-#include <algorithm>
-#include <cctype>
-#include <filesystem>
-
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/io/point-cloud-io.h"
+#include "cadrecode/util/files.h"
 #include "text.h"
 
 namespace cadrecode::io {
 
 namespace {
-
-std::string extension(const std::string& path) {
-    std::string ext = std::filesystem::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    return ext;
-}
 
 std::string shown(const std::string& ext) {
     return ext.empty() ? "no extension" : "extension " + detail::quote(ext);
@@ -24,7 +15,7 @@ std::string shown(const std::string& ext) {
 }  // namespace
 
 geometry::Mesh read_mesh(const std::string& path) {
-    std::string ext = extension(path);
+    std::string ext = util::lower_extension(path);
     if (ext == ".stl") return read_stl(path);
     if (ext == ".obj") return read_obj(path);
     if (ext == ".ply") return read_ply(path);
@@ -33,7 +24,7 @@ geometry::Mesh read_mesh(const std::string& path) {
 }
 
 geometry::PointCloud read_point_cloud(const std::string& path) {
-    std::string ext = extension(path);
+    std::string ext = util::lower_extension(path);
     if (ext == ".ply") return read_ply_points(path);
     if (ext == ".xyz" || ext == ".txt") return read_xyz(path);
     if (ext == ".npy") return read_npy(path);
@@ -43,7 +34,7 @@ geometry::PointCloud read_point_cloud(const std::string& path) {
 }
 
 void write_mesh(const geometry::Mesh& mesh, const std::string& path) {
-    std::string ext = extension(path);
+    std::string ext = util::lower_extension(path);
     if (ext == ".stl") return write_stl_binary(mesh, path);
     if (ext == ".ply") return write_ply(mesh, path);
     if (ext == ".obj") return write_obj(mesh, path);
@@ -51,7 +42,7 @@ void write_mesh(const geometry::Mesh& mesh, const std::string& path) {
 }
 
 void write_point_cloud(const geometry::PointCloud& cloud, const std::string& path) {
-    std::string ext = extension(path);
+    std::string ext = util::lower_extension(path);
     if (ext == ".ply") return write_ply(cloud, path);
     if (ext == ".npy") return write_npy(cloud, path);
     if (ext == ".xyz" || ext == ".txt") return write_xyz(cloud, path);

@@ -17,6 +17,10 @@ ModelWriter::ModelWriter(const model::CadRecodeModel& model, const text::Tokeniz
 std::vector<std::string> ModelWriter::write(const std::vector<Cloud>& clouds, uint64_t seed) {
     model::GenerateOptions o = options_;
     o.seed = seed;
+    // Within the model's positions: the point slots and the start token come first.
+    if (!clouds.empty())
+        o.max_new_tokens = std::max(
+            1, std::min(o.max_new_tokens, model_.config().max_position_embeddings - int(clouds.front().size()) - 1));
     std::vector<text::StreamDecoder> streams;
     if (on_text)
         for (size_t i = 0; i < clouds.size(); ++i) streams.emplace_back(tokenizer_);
@@ -43,24 +47,37 @@ LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& opt
         throw std::runtime_error(dir + ": no tokenizer.json (a model folder holds config.json, model.safetensors "
                                        "and tokenizer.json)");
     LoadedModel lm{model::CadRecodeModel::load(dir, options), text::Tokenizer::load(tok), {}};
-    auto id = [&](const char* name) {
-        auto v = lm.tokenizer.token_to_id(name);
-        if (!v) throw std::runtime_error(tok + ": no special token " + std::string(name));
-        return *v;
-    };
-    lm.options.eos_id = id("<|endoftext|>");
-    lm.options.start_id = id("<|im_start|>");
-    lm.options.point_slot_id = id("<|im_end|>");
-    // The published demo's 768, within the model's positions (256 point slots and the start token come first).
-    lm.options.max_new_tokens = std::max(1, std::min(768, lm.model.config().max_position_embeddings - 257));
+    const text::PromptTokens ids = text::prompt_tokens(lm.tokenizer);
+    lm.options.eos_id = ids.eos;
+    lm.options.start_id = ids.start;
+    lm.options.point_slot_id = ids.pad;
+    // The published demo's 768 new tokens; write() keeps them within the model's positions.
+    lm.options.max_new_tokens = 768;
+    // Hugging Face's generation_config.json, when present: how this model prefers to be decoded.
+    const std::string gen = (std::filesystem::path(dir) / "generation_config.json").string();
+    if (std::filesystem::exists(gen)) {
+        try {
+            const auto j = nlohmann::json::parse(util::read_file(gen));
+            if (j.value("do_sample", false)) {
+                lm.options.temperature = j.value("temperature", 1.0f);
+                lm.options.top_k = j.value("top_k", 0);
+                lm.options.top_p = j.value("top_p", 1.0f);
+            }
+            if (j.contains("max_new_tokens")) lm.options.max_new_tokens = j.at("max_new_tokens").get<int>();
+        } catch (const std::exception& e) {
+            throw std::runtime_error(gen + ": expected do_sample, temperature, top_k, top_p, max_new_tokens: " + e.what());
+        }
+    }
     // A model trained here records its number of points; a published one uses 256.
     const std::string training = (std::filesystem::path(dir) / "training.json").string();
     if (std::filesystem::exists(training)) {
         try {
             const auto j = nlohmann::json::parse(util::read_file(training));
             lm.points = j.at("config").at("points").get<int>();
+            // Training saw at most max_tokens (start + code + end): longer output is surely runaway.
+            lm.options.max_new_tokens = j.at("config").at("max_tokens").get<int>() - 1;
         } catch (const std::exception& e) {
-            throw std::runtime_error(training + ": expected config.points (an integer): " + e.what());
+            throw std::runtime_error(training + ": expected config.points and config.max_tokens (integers): " + e.what());
         }
     }
     return lm;

@@ -38,12 +38,6 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-std::string lower_extension(const std::string& path) {
-    std::string ext = fs::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return ext;
-}
-
 Cloud to_cloud(const std::vector<Vec3>& points, const std::vector<std::size_t>& indices, std::size_t n) {
     Cloud out;
     out.reserve(n);
@@ -76,7 +70,7 @@ Input read_input(const std::string& path) {
     if (!fs::exists(path)) throw std::runtime_error(path + ": no such file");
     Input in;
     in.path = path;
-    const std::string ext = lower_extension(path);
+    const std::string ext = util::lower_extension(path);
     if (cad::is_cad_file(path)) {
         in.mesh = cad::read_cad_mesh(path);
     } else if (ext == ".stl" || ext == ".obj" || ext == ".off") {
@@ -253,32 +247,74 @@ void write_outputs(const ReconstructResult& result, const std::string& step_path
     if (!o.output_error.empty()) throw std::runtime_error(o.output_error);
 }
 
+namespace {
+
+nlohmann::json folder_settings(const ReconstructOptions& o) {
+    return {{"candidates", o.candidates}, {"points", o.points}, {"dense_points", o.dense_points},
+            {"seed", o.seed}, {"writer", o.writer_tag}};
+}
+
+bool is_folder_input(const fs::path& p) {
+    static const std::vector<std::string> kinds{".stl", ".obj", ".ply",  ".off", ".step", ".stp",
+                                                ".iges", ".igs", ".brep", ".xyz", ".npy"};
+    return std::find(kinds.begin(), kinds.end(), util::lower_extension(p.string())) != kinds.end();
+}
+
+// Removes <id>.c<k>.py files of an earlier run with other settings.
+void remove_candidates(const fs::path& dir, const std::string& id) {
+    for (const auto& e : fs::directory_iterator(dir)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(id + ".c", 0) == 0 && e.path().extension() == ".py") fs::remove(e.path());
+    }
+}
+
+}  // namespace
+
 size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir, ProgramWriter& writer,
                           const ReconstructOptions& options, const std::function<void(const FolderProgress&)>& progress) {
     if (!fs::is_directory(gt_dir)) throw std::runtime_error(gt_dir + ": not a directory");
     std::vector<fs::path> inputs;
-    for (const auto& e : fs::directory_iterator(gt_dir)) {
-        const std::string ext = lower_extension(e.path().string());
-        if (ext == ".stl" || ext == ".obj" || ext == ".ply" || ext == ".off" || ext == ".step" || ext == ".stp")
-            inputs.push_back(e.path());
-    }
+    for (const auto& e : fs::directory_iterator(gt_dir))
+        if (is_folder_input(e.path())) inputs.push_back(e.path());
     std::sort(inputs.begin(), inputs.end());
+    for (size_t i = 1; i < inputs.size(); ++i)
+        if (inputs[i].stem() == inputs[i - 1].stem())
+            throw std::runtime_error(gt_dir + ": two inputs share the id '" + inputs[i].stem().string() + "' (" +
+                                     inputs[i - 1].filename().string() + ", " + inputs[i].filename().string() + ")");
     fs::create_directories(pred_dir);
+    const nlohmann::json settings = folder_settings(options);
     FolderProgress fp;
     fp.total = inputs.size();
     size_t made = 0;
     for (const fs::path& in : inputs) {
         fp.last_id = in.stem().string();
         const fs::path marker = fs::path(pred_dir) / (fp.last_id + ".json");
+        bool done = false;
         if (fs::exists(marker)) {
+            try {
+                done = nlohmann::json::parse(util::read_file(marker.string())).value("settings", nlohmann::json()) == settings;
+            } catch (const std::exception&) {
+                done = false;  // a marker we cannot read is redone
+            }
+        }
+        if (done) {
             ++fp.skipped;
         } else {
-            const ReconstructResult r = reconstruct(read_input(in.string()), writer, options);
-            for (size_t k = 0; k < r.candidates.size(); ++k)
-                util::write_file_atomic((fs::path(pred_dir) / (fp.last_id + ".c" + std::to_string(k) + ".py")).string(),
-                                        r.candidates[k].program);
-            util::write_file_atomic(marker.string(), result_to_json(r));
-            fp.with_valid += r.ok();
+            remove_candidates(pred_dir, fp.last_id);
+            nlohmann::json record;
+            try {
+                const ReconstructResult r = reconstruct(read_input(in.string()), writer, options);
+                for (size_t k = 0; k < r.candidates.size(); ++k)
+                    util::write_file_atomic((fs::path(pred_dir) / (fp.last_id + ".c" + std::to_string(k) + ".py")).string(),
+                                            r.candidates[k].program);
+                record = nlohmann::json::parse(result_to_json(r));
+                fp.with_valid += r.ok();
+            } catch (const std::exception& e) {
+                record = {{"error", e.what()}};
+                ++fp.errors;
+            }
+            record["settings"] = settings;
+            util::write_file_atomic(marker.string(), record.dump(2));
             ++made;
         }
         ++fp.done;

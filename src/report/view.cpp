@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "cadrecode/geometry/sampling.h"
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/io/point-cloud-io.h"
+#include "cadrecode/recon/reconstruct.h"
 #include "cadrecode/util/files.h"
 
 namespace cadrecode::report {
@@ -155,11 +157,22 @@ std::string view_html(const ViewData& d) {
 
 namespace {
 
-std::string lower_ext(const std::string& path) {
-    std::string e = std::filesystem::path(path).extension().string();
-    for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return e;
-}
+// A temporary file name, unique per process and call (pid + atomic counter), removed on every path out.
+struct TempFile {
+    std::string path;
+    explicit TempFile(const std::string& prefix, const std::string& ext) {
+        static std::atomic<unsigned> counter{0};
+        path = (std::filesystem::temp_directory_path() /
+                (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ext))
+                   .string();
+    }
+    ~TempFile() {
+        std::error_code ec;
+        std::filesystem::remove(path, ec);
+    }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+};
 
 std::string fmt(const char* f, double v) {
     char buf[64];
@@ -173,16 +186,12 @@ ViewData make_view(const std::string& input_path, const std::string& program_pat
     ViewData d;
     d.title = std::filesystem::path(program_path).filename().string() + " for " +
               std::filesystem::path(input_path).filename().string();
-    std::string ext = lower_ext(input_path);
-    geometry::Mesh input_mesh;
-    geometry::PointCloud input_cloud;
-    bool is_mesh = false;
-    if (ext == ".stl" || ext == ".obj" || ext == ".off" || ext == ".ply") {
-        input_mesh = io::read_mesh(input_path);
-        is_mesh = !input_mesh.triangles.empty();
-    }
-    if (!is_mesh) input_cloud = io::read_point_cloud(input_path);
-    if (!is_mesh && input_cloud.points.empty()) throw std::runtime_error(input_path + ": no points");
+    // The same reader as `cadrecode reconstruct`: meshes, STEP/IGES/BREP solids and point clouds, with errors
+    // naming the file.
+    recon::Input input = recon::read_input(input_path);
+    const geometry::Mesh& input_mesh = input.mesh;
+    const geometry::PointCloud& input_cloud = input.cloud;
+    const bool is_mesh = input.is_mesh();
     // Points shown: a seeded sampling of a mesh, or an even stride through a cloud.
     if (is_mesh) {
         d.input = geometry::sample_surface(input_mesh, options.points, options.seed);
@@ -194,10 +203,8 @@ ViewData make_view(const std::string& input_path, const std::string& program_pat
 
     // The program runs in an isolated worker that writes the reference tessellation as STL.
     // (the STL goes to the temporary directory: the program's own directory may be read-only)
-    static int counter = 0;
-    std::string stl = (std::filesystem::temp_directory_path() /
-                       ("cadrecode-view-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".stl"))
-                          .string();
+    TempFile tmp("cadrecode-view", ".stl");
+    const std::string& stl = tmp.path;
     cad::GuardOptions go;
     go.exec.time_limit_s = options.time_limit_s;
     cad::JobOutcome o = cad::run_guarded({cad::Job{program_path, d.program, "", stl}}, go).at(0);
@@ -208,8 +215,6 @@ ViewData make_view(const std::string& input_path, const std::string& program_pat
                                                             ": " + o.result.error_text()});
     if (o.result.valid() && std::filesystem::exists(stl)) {
         d.solid = io::read_stl(stl);
-        std::error_code ec;
-        std::filesystem::remove(stl, ec);
         const auto& p = o.result.props;
         d.metrics.push_back({"volume", fmt("%.3f", p.volume)});
         d.metrics.push_back({"bodies, faces, triangles", std::to_string(p.solids) + ", " + std::to_string(p.faces) +

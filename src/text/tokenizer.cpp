@@ -346,4 +346,13 @@ void Tokenizer::Impl::build(const std::string& source) {
     }
 }
 
+PromptTokens prompt_tokens(const Tokenizer& tokenizer) {
+    auto id = [&](const char* name) {
+        const auto v = tokenizer.token_to_id(name);
+        if (!v) throw std::runtime_error(std::string("the tokenizer has no special token ") + name);
+        return *v;
+    };
+    return {id("<|im_start|>"), id("<|endoftext|>"), id("<|im_end|>")};
+}
+
 }  // namespace cadrecode::text

@@ -41,20 +41,11 @@ double normal(std::mt19937_64& rng) {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }
 
-int32_t require_id(const text::Tokenizer& t, const char* name) {
-    auto id = t.token_to_id(name);
-    if (!id) throw std::runtime_error(std::string("the tokenizer has no special token ") + name);
-    return *id;
-}
-
 }  // namespace
 
 SpecialIds special_ids(const text::Tokenizer& tokenizer) {
-    SpecialIds ids;
-    ids.start = require_id(tokenizer, "<|im_start|>");
-    ids.eos = require_id(tokenizer, "<|endoftext|>");
-    ids.pad = require_id(tokenizer, "<|im_end|>");
-    return ids;
+    const text::PromptTokens t = text::prompt_tokens(tokenizer);
+    return {t.start, t.eos, t.pad};
 }
 
 Dataset Dataset::load(const std::vector<std::string>& paths, const text::Tokenizer& tokenizer, const SpecialIds& ids,

@@ -54,6 +54,7 @@ void for_each_field(TrainConfig& c, F&& f) {
     f("recon_samples", c.recon_samples);
     f("checkpoint_every", c.checkpoint_every);
     f("time_limit_s", c.time_limit_s);
+    f("stop_at", c.stop_at);
 }
 
 const char* type_name(const json& v) { return v.type_name(); }
@@ -137,6 +138,14 @@ void validate(const TrainConfig& c) {
     need(c.hidden_size >= 0 && c.layers >= 0 && c.heads >= 0 && c.kv_heads >= 0 && c.intermediate_size >= 0 &&
              c.vocab_size >= 0,
          "architecture overrides: expected >= 0 (0 keeps the preset's value)");
+    need(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, "beta1/beta2: expected values in [0, 1)");
+    need(c.eps > 0, "eps: expected > 0");
+    need(c.threads >= 0, "threads: expected >= 0 (0: the default policy)");
+    need(c.time_limit_s >= 0 && c.stop_at >= 0, "time_limit_s/stop_at: expected >= 0 (0: none)");
+    need(c.val_batches > 0 && c.recon_samples >= 0, "val_batches: expected > 0; recon_samples: expected >= 0");
+    need(c.init_from.empty() || (c.hidden_size == 0 && c.layers == 0 && c.heads == 0 && c.kv_heads == 0 &&
+                                 c.intermediate_size == 0 && c.vocab_size == 0),
+         "architecture overrides: not allowed with init_from (the checkpoint defines the architecture)");
     need(!c.data.empty(), "data: expected at least one shard or folder");
     need(!c.out.empty(), "out: expected a run folder");
 }

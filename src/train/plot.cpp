@@ -41,9 +41,11 @@ void plot_losses(const std::string& log_path, const std::string& svg_path) {
         } catch (const nlohmann::json::exception&) {
             continue;
         }
-        if (j.contains("loss") && j.at("loss").is_number())
-            train.push_back({j.at("step").get<double>(), j.at("loss").get<double>()});
-        if (j.value("event", "") == "val") val.push_back({j.at("step").get<double>(), j.at("val_loss").get<double>()});
+        if (!j.is_object() || !j.contains("step") || !j.at("step").is_number()) continue;
+        const double step = j.at("step").get<double>();
+        if (j.contains("loss") && j.at("loss").is_number()) train.push_back({step, j.at("loss").get<double>()});
+        if (j.value("event", "") == "val" && j.contains("val_loss") && j.at("val_loss").is_number())
+            val.push_back({step, j.at("val_loss").get<double>()});
     }
     const double W = 720, H = 400, L = 64, R = 16, T = 24, B = 40;
     double max_step = 1, lo = 1e9, hi = -1e9;

@@ -9,6 +9,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <thread>
+#include <algorithm>
 #include <sstream>
 
 #include "../model/model-impl.h"
@@ -86,10 +89,12 @@ Tensors to_tensors(const Batch& b, const torch::Device& device) {
     return t;
 }
 
-// Summed token NLL of one micro-batch (fp32 logits).
-torch::Tensor batch_loss_sum(model::detail::CadRecode& net, const Tensors& t, bool autocast_bf16, bool cuda) {
-    if (autocast_bf16) {
-        if (cuda) {
+// bf16 autocast for the forward pass, switched off again on every path (an exception included).
+class AutocastScope {
+public:
+    AutocastScope(bool on, bool cuda) : on_(on), cuda_(cuda) {
+        if (!on_) return;
+        if (cuda_) {
             at::autocast::set_enabled(true);
             at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
         } else {
@@ -98,17 +103,31 @@ torch::Tensor batch_loss_sum(model::detail::CadRecode& net, const Tensors& t, bo
         }
         at::autocast::increment_nesting();
     }
-    const int64_t n = t.xyz.size(1), T = t.tokens.size(1);
-    torch::Tensor hidden = net->forward_sequence(t.xyz, t.tokens, t.real);  // (B, N+T, C)
-    // Position N + i holds token i and predicts token i + 1: the last point-free T - 1 positions.
-    torch::Tensor h = hidden.narrow(1, n, T - 1);                            // (B, T-1, C)
-    torch::Tensor logits = net->logits(h).to(torch::kFloat32);              // (B, T-1, V)
-    if (autocast_bf16) {
+    ~AutocastScope() {
+        if (!on_) return;
         if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-        if (cuda)
+        if (cuda_)
             at::autocast::set_enabled(false);
         else
             at::autocast::set_cpu_enabled(false);
+    }
+    AutocastScope(const AutocastScope&) = delete;
+    AutocastScope& operator=(const AutocastScope&) = delete;
+
+private:
+    bool on_, cuda_;
+};
+
+// Summed token NLL of one micro-batch (fp32 logits).
+torch::Tensor batch_loss_sum(model::detail::CadRecode& net, const Tensors& t, bool autocast_bf16, bool cuda) {
+    torch::Tensor logits;
+    {
+        AutocastScope scope(autocast_bf16, cuda);
+        const int64_t n = t.xyz.size(1), T = t.tokens.size(1);
+        torch::Tensor hidden = net->forward_sequence(t.xyz, t.tokens, t.real);  // (B, N+T, C)
+        // Position N + i holds token i and predicts token i + 1: the last point-free T - 1 positions.
+        torch::Tensor h = hidden.narrow(1, n, T - 1);                            // (B, T-1, C)
+        logits = net->logits(h).to(torch::kFloat32);                            // (B, T-1, V)
     }
     return torch::nn::functional::cross_entropy(
         logits.reshape({-1, logits.size(-1)}), t.targets.reshape({-1}),
@@ -151,7 +170,7 @@ fs::path checkpoint_to_resume(const std::string& out) {
     return {};
 }
 
-text::Tokenizer resolve_tokenizer(const TrainConfig& c, const Dataset* /*unused*/, const TrainCallbacks& cb,
+text::Tokenizer resolve_tokenizer(const TrainConfig& c, const TrainCallbacks& cb,
                                   const std::vector<std::string>& programs, int vocab_size) {
     if (!c.tokenizer.empty()) return text::Tokenizer::load(c.tokenizer);
     if (!c.init_from.empty()) return text::Tokenizer::load((fs::path(c.init_from) / "tokenizer.json").string());
@@ -171,10 +190,6 @@ std::vector<std::string> read_programs(const std::vector<std::string>& paths) {
     return out;
 }
 
-struct Autocast {
-    bool bf16 = false;
-};
-
 }  // namespace
 
 TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallbacks& cb) {
@@ -182,13 +197,23 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     const fs::path out = config.out;
     const fs::path resume_from = resume ? checkpoint_to_resume(config.out) : fs::path();
     if (resume && resume_from.empty()) say(cb, "no checkpoint in " + config.out + ": starting a new run");
+    if (!resume && !checkpoint_to_resume(config.out).empty())
+        throw std::runtime_error(config.out + " holds a checkpoint of an earlier run: use --resume to continue it, "
+                                              "or another --out");
     if (!resume_from.empty()) {
-        // The run's own configuration wins; only the stopping rules may change between sessions.
-        TrainConfig saved = read_train_config((out / "config.json").string());
-        saved.time_limit_s = config.time_limit_s;
-        saved.iterations = std::max(saved.iterations, config.iterations == TrainConfig{}.iterations ? saved.iterations
-                                                                                                   : config.iterations);
-        config = saved;
+        // What defines the run's arithmetic must stay as it was; where the run lives, the machine, logging and
+        // when to stop may change.
+        const json saved = json::parse(train_config_json(read_train_config((out / "config.json").string())));
+        const json given = json::parse(train_config_json(config));
+        static const std::set<std::string> may_change{
+            "out",          "data",        "val",           "device",           "threads",      "dtype",
+            "log_every",    "val_every",   "val_batches",   "recon_every",      "recon_samples", "checkpoint_every",
+            "time_limit_s", "stop_at",     "iterations"};
+        for (auto it = saved.begin(); it != saved.end(); ++it)
+            if (!may_change.count(it.key()) && given.value(it.key(), json()) != it.value())
+                throw std::runtime_error((out / "config.json").string() + ": " + it.key() + ": the run was made with " +
+                                         it.value().dump() + ", the resumed run asks for " +
+                                         given.value(it.key(), json()).dump() + " (a resumed run keeps its arithmetic)");
     }
     validate(config);
     fs::create_directories(out);
@@ -199,7 +224,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         const int vocab = config.init_from.empty()
                               ? (config.vocab_size > 0 ? config.vocab_size : model::preset(config.preset).vocab_size)
                               : 0;
-        return resolve_tokenizer(config, nullptr, cb, config.tokenizer.empty() && config.init_from.empty()
+        return resolve_tokenizer(config, cb, config.tokenizer.empty() && config.init_from.empty()
                                                           ? read_programs(config.data)
                                                           : std::vector<std::string>{},
                                  vocab);
@@ -268,17 +293,27 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
 
     RunState state;
     if (!resume_from.empty()) {
-        torch::load(opt, (resume_from / "optimizer.pt").string());
-        const json s = json::parse(util::read_file((resume_from / "state.json").string()));
-        state.step = s.at("step").get<int64_t>();
-        state.best_val = s.at("best_val_loss").get<double>();
-        state.train_seconds = s.at("train_seconds").get<double>();
+        const std::string opt_path = (resume_from / "optimizer.pt").string();
+        const std::string state_path = (resume_from / "state.json").string();
+        try {
+            torch::load(opt, opt_path);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(opt_path + ": cannot restore the optimiser: " + e.what());
+        }
+        try {
+            const json s = json::parse(util::read_file(state_path));
+            state.step = s.at("step").get<int64_t>();
+            state.best_val = s.at("best_val_loss").get<double>();
+            state.train_seconds = s.at("train_seconds").get<double>();
+        } catch (const json::exception& e) {
+            throw std::runtime_error(state_path + ": expected step, best_val_loss and train_seconds: " + e.what());
+        }
         truncate_log((out / "log.jsonl").string(), state.step);
         say(cb, "resuming at step " + std::to_string(state.step) + " from " + resume_from.string());
     } else {
-        util::write_file_atomic((out / "config.json").string(), train_config_json(config));
         fs::remove(out / "log.jsonl");
     }
+    util::write_file_atomic((out / "config.json").string(), train_config_json(config));
     RunLog log((out / "log.jsonl").string());
 
     // The resolved configuration, first thing in the log (habit 6).
@@ -297,9 +332,8 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         net->eval();
         double sum = 0;
         int64_t count = 0;
-        TrainConfig vc = config;
         for (int64_t v = 0; v < config.val_batches; ++v) {
-            const Batch b = make_batch(val_data, vc, ids, uint64_t(v), /*augment=*/false);
+            const Batch b = make_batch(val_data, config, ids, uint64_t(v), /*augment=*/false);
             sum += batch_loss_sum(net, to_tensors(b, device), bf16, device.is_cuda()).item<double>();
             count += b.target_count;
         }
@@ -312,7 +346,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         torch::NoGradGuard ng;
         net->eval();
         model::GenerateOptions go;
-        go.max_new_tokens = config.max_tokens;
+        go.max_new_tokens = config.max_tokens - 1;  // the start token is part of max_tokens
         go.eos_id = ids.eos;
         go.start_id = ids.start;
         go.point_slot_id = ids.pad;
@@ -347,12 +381,20 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
                     std::to_string(n) + ", median CD x1000 " + std::to_string(median));
     };
 
+    auto redraw_plot = [&] {
+        try {
+            plot_losses(log.path(), (out / "loss.svg").string());
+        } catch (const std::exception& e) {
+            say(cb, std::string("could not redraw loss.svg: ") + e.what());
+        }
+    };
+
     const auto t_run = Clock::now();
     const double seconds_before = state.train_seconds;
     bool stopped = false;
     double last_loss = 0;
     while (state.step < config.iterations) {
-        if ((cb.should_stop && cb.should_stop()) ||
+        if ((cb.should_stop && cb.should_stop()) || (config.stop_at > 0 && state.step >= config.stop_at) ||
             (config.time_limit_s > 0 && seconds_since(t_run) >= config.time_limit_s)) {
             stopped = true;
             break;
@@ -408,12 +450,12 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         if (config.checkpoint_every > 0 && state.step % config.checkpoint_every == 0) {
             state.train_seconds = seconds_before + seconds_since(t_run);
             save_checkpoint(config.out, m, opt, state);
-            plot_losses(log.path(), (out / "loss.svg").string());
+            redraw_plot();
         }
     }
     state.train_seconds = seconds_before + seconds_since(t_run);
     save_checkpoint(config.out, m, opt, state);
-    plot_losses(log.path(), (out / "loss.svg").string());
+    redraw_plot();
 
     // The final model, ready for `cadrecode reconstruct --model`.
     const fs::path model_dir = out / "model";

@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -19,6 +21,12 @@ std::string read_file(const std::string& path) {
     ss << in.rdbuf();
     if (in.bad()) throw std::runtime_error(path + ": read error");
     return ss.str();
+}
+
+std::string lower_extension(const std::string& path) {
+    std::string e = std::filesystem::path(path).extension().string();
+    for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return e;
 }
 
 std::string temp_path_for(const std::string& path) {

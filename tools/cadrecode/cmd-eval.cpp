@@ -1,5 +1,6 @@
 // cadrecode eval --pred DIR --gt DIR [--candidates-pattern P] [-j N] [--report OUT]
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "cadrecode/eval/evaluate.h"
@@ -12,7 +13,8 @@ namespace cadrecode::cli {
 namespace {
 
 struct EvalArgs {
-    std::string pred, gt, pattern = "{id}.py", report;
+    std::string pred, gt, pattern = "{id}.py", report, model;
+    int candidates = 10, points = 0;
     eval::EvalOptions options;
     bool no_renormalize = false, no_iou = false;
 };
@@ -25,7 +27,12 @@ Runner add_eval_command(CLI::App& app) {
         "eval", "Score predicted programs against ground-truth meshes with CAD-Recode's metrics: Chamfer distance\n"
                 "(8192 samples, x1000), exact IoU and invalidity ratio, best of k candidates chosen by CD to the\n"
                 "ground truth (the published oracle) and by CD to the input point cloud (deployable).");
-    cmd->add_option("--pred", a->pred, "directory of predicted programs")->required();
+    cmd->add_option("--pred", a->pred, "directory of predicted programs (with --model: where the model writes them)");
+    cmd->add_option("--model", a->model, "reconstruct every ground-truth mesh with this model first (cadrecode "
+                                         "reconstruct), then score the candidates; 'default' for the bundled model");
+    cmd->add_option("--candidates", a->candidates, "with --model: candidates per shape (the ablation: 1 vs 10)")
+        ->capture_default_str();
+    cmd->add_option("--points", a->points, "with --model: points per cloud (the ablation: 128 vs 256; 0: the model's)");
     cmd->add_option("--gt", a->gt, "directory of ground-truth meshes <id>.stl/.obj/.ply/.off")->required();
     cmd->add_option("--candidates-pattern", a->pattern, "program names per sample; {id} is the mesh stem, * and ? wildcards")
         ->capture_default_str();
@@ -38,6 +45,22 @@ Runner add_eval_command(CLI::App& app) {
     cmd->add_flag("--no-iou", a->no_iou, "skip IoU (the slowest metric)");
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;
+        if (!a->model.empty()) {
+            // The model commands live in cadrecode-ml; it writes <id>.c<k>.py for every shape into --pred.
+            if (a->pred.empty()) a->pred = (a->report.empty() ? std::string("eval-pred") : a->report + "/pred");
+            std::vector<std::string> args{"reconstruct", a->gt, "-o", a->pred, "--candidates",
+                                          std::to_string(a->candidates), "--seed", std::to_string(a->options.seed),
+                                          "--workers", std::to_string(a->options.workers)};
+            if (a->model != "default") args.insert(args.end(), {"--model", a->model});
+            if (a->points > 0) args.insert(args.end(), {"--points", std::to_string(a->points)});
+            std::fprintf(stderr, "eval: reconstructing %s into %s with %s\n", a->gt.c_str(), a->pred.c_str(),
+                         a->model.c_str());
+            if (int rc = run_ml_tool(args); rc != 0)
+                throw std::runtime_error("reconstructing " + a->gt + " failed (cadrecode-ml exit code " +
+                                         std::to_string(rc) + ")");
+            a->pattern = "{id}.c*.py";
+        }
+        if (a->pred.empty()) throw std::runtime_error("--pred is required (or --model)");
         a->options.renormalize = !a->no_renormalize;
         a->options.iou = !a->no_iou;
         std::vector<eval::Sample> samples = eval::match_samples(a->pred, a->gt, a->pattern);

@@ -109,6 +109,10 @@ Runner add_generate_command(CLI::App& app) {
             std::printf("BENCH generate kept=%llu jobs=%d wall_s=%.2f samples_per_s=%.2f samples_per_s_per_job=%.2f\n",
                         (unsigned long long)sum.kept, a->o.jobs, rep.wall_s, double(sum.kept) / rep.wall_s,
                         double(sum.kept) / rep.wall_s / a->o.jobs);
+        if (rep.merge_needed)
+            std::printf("part %s done: no cross-shard dedup was done; once every part has finished, run:\n"
+                        "  cadrecode generate --merge %s --out FINAL_DIR\n",
+                        a->shard.c_str(), a->out.c_str());
         return kExitOk;
     };
 }

@@ -18,7 +18,8 @@ struct ReconstructArgs {
     std::string input, out, step, stl, model, json, device = "cpu", dtype = "auto";
     int candidates = 10, points = 0, workers = 2, max_tokens = 0;
     uint64_t seed = 0;
-    double temperature = 0;
+    double temperature = -1, top_p = -1;
+    int top_k = -1;
     bool stream = false, quiet = false;
 };
 
@@ -40,10 +41,11 @@ Runner add_reconstruct_command(CLI::App& app) {
         "frame); STEP/STL outputs are mapped back to the input's own position and size.\n"
         "Exit codes: 0 a valid program was written, 1 no candidate was valid, 2 usage or I/O error.");
     cmd->add_option("input", a->input, "mesh (.stl .obj .ply .off), solid (.step .stp .iges .igs .brep) or "
-                                       "point cloud (.ply .xyz .txt .npy)")
+                                       "point cloud (.ply .xyz .txt .npy); or a folder of meshes (then -o is a "
+                                       "folder that receives <id>.c<k>.py for every candidate, as `eval` reads)")
         ->required()
-        ->check(CLI::ExistingFile);
-    cmd->add_option("-o,--out", a->out, "where to write the program (.py)")->required();
+        ->check(CLI::ExistingPath);
+    cmd->add_option("-o,--out", a->out, "where to write the program (.py), or the candidates' folder")->required();
     cmd->add_option("--step", a->step, "also write the solid as STEP, in the input's frame");
     cmd->add_option("--stl", a->stl, "also write the solid's tessellation as STL, in the input's frame");
     cmd->add_option("--candidates", a->candidates, "test-time sampling: programs generated and compared")
@@ -54,7 +56,10 @@ Runner add_reconstruct_command(CLI::App& app) {
     cmd->add_option("--model", a->model, "model folder (config.json, model.safetensors, tokenizer.json); default: "
                                          "$CADRECODE_MODEL or the bundled " + std::string(CADRECODE_DEFAULT_MODEL_DIR));
     cmd->add_option("--seed", a->seed, "seed of the point sampling (and of sampling decoders)")->capture_default_str();
-    cmd->add_option("--temperature", a->temperature, "0: greedy decoding (the published setting)")->capture_default_str();
+    cmd->add_option("--temperature", a->temperature,
+                    "0: greedy decoding (the published setting); default: the model's generation_config.json, else 0");
+    cmd->add_option("--top-k", a->top_k, "sampling: keep the k most likely tokens (0: all)");
+    cmd->add_option("--top-p", a->top_p, "sampling: keep the most likely tokens up to this probability mass");
     cmd->add_option("--max-tokens", a->max_tokens, "maximum generated tokens per program (0: the model's default)");
     cmd->add_option("--workers", a->workers, "isolated executor workers")->capture_default_str();
     cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
@@ -65,13 +70,15 @@ Runner add_reconstruct_command(CLI::App& app) {
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;
         const std::string model_dir = a->model.empty() ? default_model_dir() : a->model;
-        recon::Input input = recon::read_input(a->input);
+        const bool folder = std::filesystem::is_directory(a->input);
         model::LoadOptions lo;
         lo.device = a->device;
         lo.dtype = a->dtype;
         recon::LoadedModel lm = recon::load_model_dir(model_dir, lo);
         model::GenerateOptions go = lm.options;
-        go.temperature = float(a->temperature);
+        if (a->temperature >= 0) go.temperature = float(a->temperature);
+        if (a->top_k >= 0) go.top_k = a->top_k;
+        if (a->top_p >= 0) go.top_p = float(a->top_p);
         if (a->max_tokens > 0) go.max_new_tokens = a->max_tokens;
         recon::ModelWriter writer(lm.model, lm.tokenizer, go);
         if (a->stream)
@@ -86,6 +93,26 @@ Runner add_reconstruct_command(CLI::App& app) {
         ro.points = a->points > 0 ? a->points : lm.points;
         ro.seed = a->seed;
         ro.workers = a->workers;
+        ro.writer_tag = std::filesystem::weakly_canonical(model_dir).string();
+        if (folder) {
+            if (!a->step.empty() || !a->stl.empty() || !a->json.empty() || a->stream)
+                throw std::runtime_error("--step, --stl, --json and --stream are for one input; " + a->input +
+                                         " is a folder (each candidate goes to " + a->out + "/<id>.c<k>.py)");
+            std::unique_ptr<ProgressBar> bar;
+            size_t valid = 0, total = 0, skipped = 0, errors = 0;
+            recon::reconstruct_folder(a->input, a->out, writer, ro, [&](const recon::FolderProgress& p) {
+                valid = p.with_valid, total = p.total, skipped = p.skipped, errors = p.errors;
+                if (a->quiet) return;
+                if (!bar) bar = std::make_unique<ProgressBar>("reconstruct", p.total);
+                bar->update(p.done, p.last_id);
+            });
+            if (bar) bar->finish();
+            std::printf("%s -> %s: %zu inputs, %zu reconstructed now with a valid candidate, %zu already done, "
+                        "%zu unreadable (see their .json)\n",
+                        a->input.c_str(), a->out.c_str(), total, valid, skipped, errors);
+            return kExitOk;
+        }
+        recon::Input input = recon::read_input(a->input);
         std::unique_ptr<ProgressBar> bar;
         std::string stage;
         const auto res = recon::reconstruct(input, writer, ro, [&](const std::string& s, size_t done, size_t total) {

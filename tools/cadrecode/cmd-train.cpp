@@ -1,6 +1,8 @@
 // cadrecode train --data SHARDS --val SHARDS --out RUN [--config cfg.json | --preset ...] [--init-from DIR] [--resume]
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "cadrecode/train/train.h"
@@ -11,12 +13,26 @@ namespace cadrecode::cli {
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+void on_signal(int sig) {
+    if (g_stop) {  // a second Ctrl-C: the user does not want to wait for the checkpoint
+        std::signal(sig, SIG_DFL);
+        std::raise(sig);
+    }
+    g_stop = 1;
+}
+
+// One command-line option bound to a TrainConfig field: `typed` holds what the parser read; apply() copies
+// it onto a configuration only when the user typed the option.
+struct Field {
+    CLI::Option* option;
+    std::function<void(train::TrainConfig&, const train::TrainConfig&)> copy;
+};
 
 }  // namespace
 
 Runner add_train_command(CLI::App& app) {
-    auto c = std::make_shared<train::TrainConfig>();
+    auto typed = std::make_shared<train::TrainConfig>();
+    auto fields = std::make_shared<std::vector<Field>>();
     auto config_file = std::make_shared<std::string>();
     auto resume = std::make_shared<bool>(false);
     CLI::App* cmd = app.add_subcommand(
@@ -26,61 +42,58 @@ Runner add_train_command(CLI::App& app) {
         "accumulation, gradient clipping 1.0, 256 points with Gaussian noise (0.01, p 0.5). The run folder gets\n"
         "config.json, tokenizer.json, log.jsonl (a JSON line per step), loss.svg, checkpoint/ (replaced\n"
         "atomically) and, at the end, model/ for `cadrecode reconstruct --model`. Ctrl-C or --time-limit stops\n"
-        "with a checkpoint; --resume continues bit-exactly.");
-    cmd->add_option("--config", *config_file, "JSON file with any TrainConfig field; flags given here override it");
-    cmd->add_option("--data", c->data, "training shards or folders of shards")->required();
-    cmd->add_option("--val", c->val, "validation shards or folders");
-    cmd->add_option("--out", c->out, "run folder")->required();
-    cmd->add_option("--preset", c->preset, "model size from scratch: tiny, small, 0.5b, 1.5b")->capture_default_str();
-    cmd->add_option("--init-from", c->init_from, "a Hugging Face Qwen2 folder to fine-tune (its tokenizer too)");
-    cmd->add_option("--tokenizer", c->tokenizer, "tokenizer.json (default: trained on the data for a preset)");
-    cmd->add_option("--hidden-size", c->hidden_size, "override the preset's hidden size");
-    cmd->add_option("--layers", c->layers, "override the preset's number of layers");
-    cmd->add_option("--heads", c->heads, "override the preset's attention heads");
-    cmd->add_option("--kv-heads", c->kv_heads, "override the preset's key/value heads");
-    cmd->add_option("--intermediate-size", c->intermediate_size, "override the preset's MLP size");
-    cmd->add_option("--vocab-size", c->vocab_size, "size of the BPE trained on the data (default: the preset's)");
-    cmd->add_option("--iterations", c->iterations, "optimiser steps")->capture_default_str();
-    cmd->add_option("--warmup", c->warmup, "linear warm-up steps")->capture_default_str();
-    cmd->add_option("--lr", c->lr, "peak learning rate")->capture_default_str();
-    cmd->add_option("--batch", c->batch, "sequences per micro-batch")->capture_default_str();
-    cmd->add_option("--grad-accum", c->grad_accum, "micro-batches per step")->capture_default_str();
-    cmd->add_option("--points", c->points, "points per cloud (128 for the ablation)")->capture_default_str();
-    cmd->add_option("--max-tokens", c->max_tokens, "longer programs are skipped")->capture_default_str();
-    cmd->add_option("--device", c->device, "cpu or cuda")->capture_default_str();
-    cmd->add_option("--dtype", c->dtype, "fp32, bf16 (autocast) or auto")->capture_default_str();
-    cmd->add_option("--threads", c->threads, "intra-op threads (0: 1 for fp32, all for bf16)");
-    cmd->add_option("--seed", c->seed)->capture_default_str();
-    cmd->add_option("--log-every", c->log_every)->capture_default_str();
-    cmd->add_option("--val-every", c->val_every)->capture_default_str();
-    cmd->add_option("--recon-every", c->recon_every, "steps between reconstructions of validation shapes (0: never)")
-        ->capture_default_str();
-    cmd->add_option("--checkpoint-every", c->checkpoint_every)->capture_default_str();
-    cmd->add_option("--time-limit", c->time_limit_s, "seconds of training, then checkpoint and stop (0: none)");
+        "with a checkpoint; --resume continues bit-exactly from the run's own config.json (options typed with\n"
+        "--resume override it: data paths, device, threads, logging, stopping rules, iterations).");
+    auto bind = [&](const std::string& name, auto train::TrainConfig::*member, const std::string& help) {
+        CLI::Option* o = cmd->add_option(name, typed.get()->*member, help);
+        fields->push_back({o, [member](train::TrainConfig& to, const train::TrainConfig& from) { to.*member = from.*member; }});
+        return o;
+    };
+    cmd->add_option("--config", *config_file, "JSON file with any TrainConfig field; options typed here override it");
+    bind("--data", &train::TrainConfig::data, "training shards or folders of shards (required unless in --config)");
+    bind("--val", &train::TrainConfig::val, "validation shards or folders");
+    bind("--out", &train::TrainConfig::out, "run folder (required)")->required();
+    bind("--preset", &train::TrainConfig::preset, "model size from scratch: tiny, small, 0.5b, 1.5b (default small)");
+    bind("--init-from", &train::TrainConfig::init_from, "a Hugging Face Qwen2 folder to fine-tune (its tokenizer too)");
+    bind("--tokenizer", &train::TrainConfig::tokenizer, "tokenizer.json (default: a BPE trained on the data)");
+    bind("--hidden-size", &train::TrainConfig::hidden_size, "override the preset's hidden size");
+    bind("--layers", &train::TrainConfig::layers, "override the preset's number of layers");
+    bind("--heads", &train::TrainConfig::heads, "override the preset's attention heads");
+    bind("--kv-heads", &train::TrainConfig::kv_heads, "override the preset's key/value heads");
+    bind("--intermediate-size", &train::TrainConfig::intermediate_size, "override the preset's MLP size");
+    bind("--vocab-size", &train::TrainConfig::vocab_size, "largest size of the BPE trained on the data");
+    bind("--iterations", &train::TrainConfig::iterations, "optimiser steps (default 100000)");
+    bind("--warmup", &train::TrainConfig::warmup, "linear warm-up steps (default 1000)");
+    bind("--lr", &train::TrainConfig::lr, "peak learning rate (default 2e-4)");
+    bind("--min-lr", &train::TrainConfig::min_lr, "where the cosine ends (default 0)");
+    bind("--batch", &train::TrainConfig::batch, "sequences per micro-batch (default 18)");
+    bind("--grad-accum", &train::TrainConfig::grad_accum, "micro-batches per step (default 2)");
+    bind("--points", &train::TrainConfig::points, "points per cloud (default 256; 128 for the ablation)");
+    bind("--max-tokens", &train::TrainConfig::max_tokens, "longer programs are skipped (default 1024)");
+    bind("--device", &train::TrainConfig::device, "cpu or cuda (default cpu)");
+    bind("--dtype", &train::TrainConfig::dtype, "fp32, bf16 (autocast) or auto (default)");
+    bind("--threads", &train::TrainConfig::threads, "intra-op threads (0: 1 for fp32, all cores for bf16)");
+    bind("--seed", &train::TrainConfig::seed, "seed of the initialisation and the data order (default 0)");
+    bind("--log-every", &train::TrainConfig::log_every, "steps between log lines (default 1)");
+    bind("--val-every", &train::TrainConfig::val_every, "steps between validation losses (default 500)");
+    bind("--recon-every", &train::TrainConfig::recon_every, "steps between reconstructions of validation shapes (0: never)");
+    bind("--checkpoint-every", &train::TrainConfig::checkpoint_every, "steps between checkpoints (default 500)");
+    bind("--time-limit", &train::TrainConfig::time_limit_s, "seconds of training, then checkpoint and stop (0: none)");
+    bind("--stop-at", &train::TrainConfig::stop_at, "stop after this step with a checkpoint; the schedule is unchanged");
     cmd->add_flag("--resume", *resume, "continue the run in --out from its checkpoint");
-    return [cmd, c, config_file, resume]() -> int {
+    return [cmd, typed, fields, config_file, resume]() -> int {
         if (!cmd->parsed()) return -1;
-        train::TrainConfig config = *c;
-        if (!config_file->empty()) {
-            // The file first, then every flag the user typed on top of it.
-            train::TrainConfig from_file = train::read_train_config(*config_file);
-            train::TrainConfig defaults;
-            auto pick = [&](auto train::TrainConfig::*field) {
-                if (!(c.get()->*field == defaults.*field)) from_file.*field = c.get()->*field;
-            };
-            pick(&train::TrainConfig::data), pick(&train::TrainConfig::val), pick(&train::TrainConfig::out);
-            pick(&train::TrainConfig::preset), pick(&train::TrainConfig::init_from), pick(&train::TrainConfig::tokenizer);
-            pick(&train::TrainConfig::hidden_size), pick(&train::TrainConfig::layers), pick(&train::TrainConfig::heads);
-            pick(&train::TrainConfig::kv_heads), pick(&train::TrainConfig::intermediate_size);
-            pick(&train::TrainConfig::vocab_size);
-            pick(&train::TrainConfig::iterations), pick(&train::TrainConfig::warmup), pick(&train::TrainConfig::lr);
-            pick(&train::TrainConfig::batch), pick(&train::TrainConfig::grad_accum), pick(&train::TrainConfig::points);
-            pick(&train::TrainConfig::max_tokens), pick(&train::TrainConfig::device), pick(&train::TrainConfig::dtype);
-            pick(&train::TrainConfig::threads), pick(&train::TrainConfig::seed), pick(&train::TrainConfig::log_every);
-            pick(&train::TrainConfig::val_every), pick(&train::TrainConfig::recon_every);
-            pick(&train::TrainConfig::checkpoint_every), pick(&train::TrainConfig::time_limit_s);
-            config = from_file;
-        }
+        // The base: the run's own configuration when resuming, else the file, else the defaults; then every
+        // option the user typed.
+        train::TrainConfig config;
+        const std::string saved = (std::filesystem::path(typed->out) / "config.json").string();
+        if (*resume && std::filesystem::exists(saved))
+            config = train::read_train_config(saved);
+        else if (!config_file->empty())
+            config = train::read_train_config(*config_file);
+        for (const Field& f : *fields)
+            if (f.option->count() > 0) f.copy(config, *typed);
+        if (config.data.empty()) throw std::runtime_error("train: --data is required (or \"data\" in --config)");
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
         train::TrainCallbacks cb;

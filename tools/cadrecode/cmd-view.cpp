@@ -1,5 +1,6 @@
 // cadrecode view INPUT [PROGRAM.py] -o view.html [--points N] [--seed S] [--no-iou]
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "cadrecode/report/view.h"
@@ -9,7 +10,7 @@ namespace cadrecode::cli {
 
 Runner add_view_command(CLI::App& app) {
     struct Args {
-        std::string input, program, out;
+        std::string input, program, out, model;
         report::ViewOptions options;
         bool no_iou = false;
     };
@@ -21,18 +22,27 @@ Runner add_view_command(CLI::App& app) {
     cmd->add_option("input", a->input, "the input: a mesh (.stl .obj .ply .off) or a point cloud (.ply .xyz .txt .npy)")
         ->required()
         ->check(CLI::ExistingFile);
-    cmd->add_option("program", a->program, "the reconstructed .py program")->check(CLI::ExistingFile);
+    cmd->add_option("program", a->program, "the reconstructed .py program; without it the input is reconstructed "
+                                           "first with the default model (written beside the page as <page>.py)")
+        ->check(CLI::ExistingFile);
     cmd->add_option("-o,--output", a->out, "the HTML file to write")->required();
+    cmd->add_option("--model", a->model, "without a program: the model that reconstructs it (default: the bundled one)");
     cmd->add_option("--points", a->options.points, "points shown from the input")->capture_default_str();
     cmd->add_option("--seed", a->options.seed, "seed of the surface sampling")->capture_default_str();
     cmd->add_option("--time-limit", a->options.time_limit_s, "seconds for the program")->capture_default_str();
     cmd->add_flag("--no-iou", a->no_iou, "skip IoU");
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;
-        if (a->program.empty())
-            throw std::runtime_error(
-                "view: give the program to show (view INPUT PROGRAM.py -o OUT.html); "
-                "reconstructing it from the input is not available yet");
+        if (a->program.empty()) {
+            // Reconstruct with the model tools (cadrecode-ml), then show what they wrote.
+            a->program = a->out + ".py";
+            std::vector<std::string> args{"reconstruct", a->input, "-o", a->program, "-q", "--seed",
+                                          std::to_string(a->options.seed)};
+            if (!a->model.empty()) args.insert(args.end(), {"--model", a->model});
+            if (int rc = run_ml_tool(args); rc != 0)
+                throw std::runtime_error("view: reconstructing " + a->input + " failed (exit code " + std::to_string(rc) + ")");
+            std::printf("reconstructed %s -> %s\n", a->input.c_str(), a->program.c_str());
+        }
         a->options.iou = !a->no_iou;
         report::write_view(a->input, a->program, a->out, a->options);
         std::printf("wrote %s\n", a->out.c_str());

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace cadrecode::cli {
 
@@ -23,6 +25,12 @@ Runner add_tokenizer_command(CLI::App& app);
 // The model commands, built into cadrecode-ml (libtorch); cadrecode lists them and hands them over.
 Runner add_reconstruct_command(CLI::App& app);
 Runner add_train_command(CLI::App& app);
+// Parses, runs the runner of the given subcommand, turns exceptions into one line and exit code 2.
+int run_app(CLI::App& app, const std::vector<Runner>& runners, int argc, char** argv);
+// The path of cadrecode-ml beside the running executable.
+std::string ml_tool_path();
+// Runs cadrecode-ml with `args` (no shell) and returns its exit code; throws when it cannot start.
+int run_ml_tool(const std::vector<std::string>& args);
 constexpr const char* kReconstructSummary =
     "Reverse-engineer a mesh, a STEP/IGES/BREP solid or a point cloud into a CadQuery program with the model\n"
     "(test-time sampling of several candidates, the valid one closest to the input wins).";

@@ -23,10 +23,9 @@ bool is_model_command(const char* arg) {
 }
 
 int exec_model_tool(char** argv) {
-    std::error_code ec;
-    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    const std::string tool = (self.parent_path() / "cadrecode-ml").string();
-    if (!ec && std::filesystem::exists(tool)) {
+    const std::string tool = cadrecode::cli::ml_tool_path();
+    if (std::filesystem::exists(tool)) {
+        std::fflush(nullptr);
         argv[0] = const_cast<char*>(tool.c_str());
         execv(tool.c_str(), argv);
         std::fprintf(stderr, "cadrecode: error: cannot run %s: %s\n", tool.c_str(), std::strerror(errno));
@@ -63,18 +62,5 @@ int main(int argc, char** argv) {
     // Listed for --help only; main() hands them to cadrecode-ml before parsing.
     app.add_subcommand("reconstruct", cadrecode::cli::kReconstructSummary)->allow_extras();
     app.add_subcommand("train", cadrecode::cli::kTrainSummary)->allow_extras();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        int rc = app.exit(e);
-        return rc == 0 ? 0 : cadrecode::cli::kExitError;
-    }
-    try {
-        for (auto& r : runners)
-            if (int rc = r(); rc >= 0) return rc;  // each runner returns -1 unless its subcommand was given
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "cadrecode: error: %s\n", e.what());
-        return cadrecode::cli::kExitError;
-    }
-    return cadrecode::cli::kExitOk;
+    return cadrecode::cli::run_app(app, runners, argc, argv);
 }

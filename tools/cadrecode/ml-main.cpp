@@ -1,8 +1,5 @@
 // cadrecode-ml: the commands that need libtorch (reconstruct, train). `cadrecode reconstruct ...` and
 // `cadrecode train ...` run this executable, so the other commands start without loading libtorch.
-#include <cstdio>
-#include <exception>
-
 #include "commands.h"
 
 int main(int argc, char** argv) {
@@ -14,18 +11,5 @@ int main(int argc, char** argv) {
     std::vector<cadrecode::cli::Runner> runners;
     runners.push_back(cadrecode::cli::add_reconstruct_command(app));
     runners.push_back(cadrecode::cli::add_train_command(app));
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        int rc = app.exit(e);
-        return rc == 0 ? 0 : cadrecode::cli::kExitError;
-    }
-    try {
-        for (auto& r : runners)
-            if (int rc = r(); rc >= 0) return rc;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "cadrecode: error: %s\n", e.what());
-        return cadrecode::cli::kExitError;
-    }
-    return cadrecode::cli::kExitOk;
+    return cadrecode::cli::run_app(app, runners, argc, argv);
 }

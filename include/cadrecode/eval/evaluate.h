@@ -78,6 +78,7 @@ struct Summary {
     double ir = 0;          // percent
     double cd_mean = 0, cd_median = 0;  // x1000, over valid samples
     double iou_mean = 0;    // percent, over valid samples with an IoU
+    size_t iou_count = 0;   // samples that have an IoU (0 when IoU was not computed)
     double floor_mean = 0, floor_median = 0;
     double candidates_valid = 0;  // share of all candidates that were valid, percent
 };

@@ -65,13 +65,16 @@ struct GenerateOptions {
     uint32_t part = 0, parts = 1;  // --shard i/n: this process makes the shards with index % parts == part
     bool resume = false;           // keep shards that exist and verify
     bool write_py = false;         // also DIR/py/<shard>/<index>.py
-    bool dedup = true;             // after generating, drop samples duplicated in an earlier shard
+    bool dedup = true;             // after generating, drop samples duplicated in an earlier shard (only when
+                                   // parts == 1: a part alone never rewrites the folder; see merge_needed)
     PipelineOptions pipeline;
 };
 
 struct GenerateReport {
     std::vector<ShardReport> shards;
     uint64_t cross_shard_duplicates = 0;
+    bool merge_needed = false;  // parts > 1: no cross-shard dedup was done; run dedup_shards (`generate --merge`)
+                                // once every part has finished
     double wall_s = 0;
 };
 

@@ -34,7 +34,9 @@ private:
 };
 
 // A model folder as published or as `cadrecode train` writes it: config.json, model.safetensors,
-// tokenizer.json. The generation ids come from the tokenizer's <|endoftext|>, <|im_start|> and <|im_end|>.
+// tokenizer.json, and optionally generation_config.json (Hugging Face's: do_sample, temperature, top_k,
+// top_p, max_new_tokens; without it, greedy) and training.json (points and max_tokens of a model trained
+// here). The generation ids come from the tokenizer's <|endoftext|>, <|im_start|> and <|im_end|>.
 struct LoadedModel {
     model::CadRecodeModel model;
     text::Tokenizer tokenizer;

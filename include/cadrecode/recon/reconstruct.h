@@ -55,6 +55,7 @@ struct ReconstructOptions {
     uint64_t seed = 0;
     double time_limit_s = 3.0;  // per candidate program (the reference pipeline's limit)
     int workers = 2;            // isolated executor workers
+    std::string writer_tag;     // names the writer (e.g. the model folder) in reconstruct_folder's markers
 };
 
 struct CandidateResult {
@@ -94,12 +95,15 @@ ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const R
 void write_outputs(const ReconstructResult& result, const std::string& step_path, const std::string& stl_path,
                    double time_limit_s = 10.0);
 
-// Reconstructs every mesh of `gt_dir` (.stl .obj .ply .off .step .stp, sorted by name) and writes each
-// candidate program as pred_dir/<id>.c<k>.py plus pred_dir/<id>.json (result_to_json), the latter last, so an
-// interrupted run resumes where it stopped (ids with a .json are skipped). `eval` then scores the folder with
-// the pattern "{id}.c*.py". Returns the number of inputs reconstructed now (not skipped).
+// Reconstructs every input of `gt_dir` (meshes, solids and point clouds as read_input reads them, except
+// .txt; sorted by name; two inputs with the same stem are an error) and writes each candidate program as
+// pred_dir/<id>.c<k>.py, then pred_dir/<id>.json (result_to_json plus the settings), the latter last. An
+// interrupted run resumes where it stopped: ids whose .json records the same settings (candidates, points,
+// dense points, seed, writer_tag) are skipped; others are redone and their old candidates removed. An input
+// that cannot be read is recorded in its .json ("error") and counted, and the others go on. `eval` then
+// scores the folder with the pattern "{id}.c*.py". Returns the number of inputs reconstructed now.
 struct FolderProgress {
-    size_t done = 0, total = 0, skipped = 0, with_valid = 0;
+    size_t done = 0, total = 0, skipped = 0, with_valid = 0, errors = 0;
     std::string last_id;
 };
 size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir, ProgramWriter& writer,

@@ -33,7 +33,8 @@ struct ViewOptions {
     bool iou = true;            // IoU when the input is a closed mesh
 };
 
-// Reads the input (a mesh .stl/.obj/.ply/.off: sampled with the seed; or a point cloud .ply/.xyz/.txt/.npy),
+// Reads the input with recon::read_input (a mesh .stl/.obj/.ply/.off or a solid .step/.stp/.iges/.igs/.brep:
+// sampled with the seed; or a point cloud .ply/.xyz/.txt/.npy),
 // runs the program under the executor's guards, and computes the metrics: validity, volume, faces, CD x1000
 // (8192 samples, both in the unit cube of their own bounding box, as `cadrecode eval`), and IoU when the
 // input is a mesh. Throws std::runtime_error naming the file for unreadable inputs; an invalid program is

@@ -120,4 +120,14 @@ struct BpeTrainProgress {
 Tokenizer train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions& options,
                     const std::function<void(const BpeTrainProgress&)>& progress = {});
 
+// The special tokens of the CAD-Recode prompt and target, by name: <|im_start|> follows the point slots,
+// <|endoftext|> ends the program, <|im_end|> marks the point slots (and pads training rows). Qwen2's ids are
+// 151644, 151643 and 151645. Throws std::runtime_error naming a missing token.
+struct PromptTokens {
+    int32_t start = -1;
+    int32_t eos = -1;
+    int32_t pad = -1;
+};
+PromptTokens prompt_tokens(const Tokenizer& tokenizer);
+
 }  // namespace cadrecode::text

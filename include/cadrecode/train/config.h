@@ -22,7 +22,7 @@ struct TrainConfig {
     // Overrides of the preset's architecture (0: the preset's value). vocab_size also sizes the compact BPE
     // trained on the data when no tokenizer is given.
     int hidden_size = 0, layers = 0, heads = 0, kv_heads = 0, intermediate_size = 0, vocab_size = 0;
-    // tokenizer.json; empty: the one in init_from, else the compact tokenizer shipped with the preset.
+    // tokenizer.json; empty: the one in init_from, else a byte-level BPE trained on the training programs.
     std::string tokenizer;
 
     // Optimisation (the paper: AdamW 2e-4, wd 0.01, cosine with 1k warm-up, 100k iterations, batch 18 x 2).
@@ -56,6 +56,7 @@ struct TrainConfig {
     int recon_samples = 4;
     int64_t checkpoint_every = 500;
     double time_limit_s = 0;       // stop cleanly (with a checkpoint) after this much training time; 0: none
+    int64_t stop_at = 0;           // stop cleanly after this step, the schedule unchanged (reproduces a cut run)
 };
 
 // Reads a JSON object with any of the fields above (unknown keys are errors naming the key).

@@ -13,6 +13,9 @@ std::string read_file(const std::string& path);
 // Throws std::runtime_error "<path>: <reason>" when it cannot.
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
+// The file name's extension with its dot, lower-cased ("a/B.STL" -> ".stl"); "" when there is none.
+std::string lower_extension(const std::string& path);
+
 // A fresh temporary path beside `path` for writers that need a file name (OCCT's STEP writer).
 std::string temp_path_for(const std::string& path);
 // Renames tmp over path; removes tmp and throws "<path>: <reason>" on failure.

@@ -1,0 +1,61 @@
+// What both executables share: parsing and dispatch, and starting cadrecode-ml from cadrecode.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+
+#include "commands.h"
+
+namespace cadrecode::cli {
+
+int run_app(CLI::App& app, const std::vector<Runner>& runners, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : kExitError;
+    }
+    try {
+        for (const auto& r : runners)
+            if (int rc = r(); rc >= 0) return rc;  // each runner returns -1 unless its subcommand was given
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cadrecode: error: %s\n", e.what());
+        return kExitError;
+    }
+    return kExitOk;
+}
+
+std::string ml_tool_path() {
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ((ec ? std::filesystem::path(".") : self.parent_path()) / "cadrecode-ml").string();
+}
+
+int run_ml_tool(const std::vector<std::string>& args) {
+    const std::string tool = ml_tool_path();
+    if (!std::filesystem::exists(tool))
+        throw std::runtime_error("the model tools (" + tool + ") are missing: they are built only with libtorch "
+                                 "(Debian: libtorch-dev; scripts/setup-debian.sh installs it)");
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(tool.c_str()));
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error(std::string("cannot start ") + tool + ": " + std::strerror(errno));
+    if (pid == 0) {
+        execv(tool.c_str(), argv.data());
+        std::fprintf(stderr, "cadrecode: error: cannot run %s: %s\n", tool.c_str(), std::strerror(errno));
+        _exit(kExitError);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) throw std::runtime_error(std::string("waiting for ") + tool + ": " + std::strerror(errno));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : kExitError;
+}
+
+}  // namespace cadrecode::cli

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The main job on the bundled default: build, execute examples/bracket.py, write out/bracket.{step,stl}.
+# The main job on the bundled defaults: build, then reverse-engineer examples/part.stl (a mesh in millimetres)
+# with the bundled model (models/default), and write the program, the rebuilt solid and a page to look at.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh
 mkdir -p out
-./build/bin/cadrecode run examples/bracket.py --step out/bracket.step --stl out/bracket.stl
+./build/bin/cadrecode reconstruct examples/part.stl -o out/part.py --step out/part.step --stl out/part.stl
+./build/bin/cadrecode view examples/part.stl out/part.py -o out/part.html
+echo "program: out/part.py; solid: out/part.step, out/part.stl (in the input's frame); open out/part.html"

@@ -1,6 +1,7 @@
 #include "cadrecode/recon/model-writer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
@@ -16,7 +17,19 @@ ModelWriter::ModelWriter(const model::CadRecodeModel& model, const text::Tokeniz
 
 std::vector<std::string> ModelWriter::write(const std::vector<Cloud>& clouds, uint64_t seed) {
     model::GenerateOptions o = options_;
-    o.seed = seed;
+    // Sampling streams depend on the input as well as on the seed: with the seed alone, candidate k of every
+    // shape would draw the same sequence of random numbers, and a bad draw would hit a whole test set at once.
+    // Only the first cloud, which is the same with 1 or 10 candidates, so candidate 0 of a 10-candidate run
+    // is exactly the 1-candidate run.
+    uint64_t h = 0xcbf29ce484222325ULL;
+    if (!clouds.empty())
+        for (const auto& p : clouds.front())
+            for (float x : p) {
+                uint32_t bits;
+                std::memcpy(&bits, &x, sizeof bits);
+                h = (h ^ bits) * 0x100000001b3ULL;
+            }
+    o.seed = seed ^ h;
     // Within the model's positions: the point slots and the start token come first.
     if (!clouds.empty())
         o.max_new_tokens = std::max(

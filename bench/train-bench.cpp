@@ -67,7 +67,7 @@ struct Args {
     int vocab = 1024;
     std::string dtype = "auto";
     std::string model = std::string(CADRECODE_SOURCE_DIR) + "/models/default";
-    std::string input = std::string(CADRECODE_SOURCE_DIR) + "/examples/bracket.stl";
+    std::string input = std::string(CADRECODE_SOURCE_DIR) + "/examples/part.stl";
 };
 
 }  // namespace

@@ -533,6 +533,7 @@ Parametrized parametrize(std::string_view source) {
             p.value = l.value;
             p.is_int = l.is_int;
             p.group = l.group;
+            p.positive = l.kind == Kind::Size && l.local != "depth";
             p.role = l.role.substr(l.role.find(": ") == std::string::npos ? 0 : l.role.find(": ") + 2);
             set_range(p, l.kind, scale);
             out.parameters.push_back(p);

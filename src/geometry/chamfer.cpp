@@ -49,4 +49,41 @@ ChamferResult chamfer_distance(const std::vector<Vec3>& a, const std::vector<Vec
     return r;
 }
 
+struct NearestNeighbours::Impl {
+    std::vector<Vec3> cloud;
+    CloudAdaptor adaptor{cloud};
+    Tree tree{3, adaptor, nanoflann::KDTreeSingleIndexAdaptorParams(10)};
+    explicit Impl(std::vector<Vec3> c) : cloud(std::move(c)) {}  // the tree builds in its constructor
+};
+
+NearestNeighbours::NearestNeighbours(std::vector<Vec3> cloud) {
+    if (cloud.empty()) throw std::invalid_argument("NearestNeighbours: the cloud is empty");
+    impl_ = std::make_unique<Impl>(std::move(cloud));
+}
+NearestNeighbours::~NearestNeighbours() = default;
+
+const std::vector<Vec3>& NearestNeighbours::cloud() const { return impl_->cloud; }
+
+double NearestNeighbours::mean_squared_distance(const std::vector<Vec3>& queries) const {
+    if (queries.empty()) return 0.0;
+    double s = 0;
+    for (const Vec3& q : queries) {
+        size_t idx = 0;
+        double d2 = 0;
+        impl_->tree.knnSearch(q.data(), 1, &idx, &d2);
+        s += d2;
+    }
+    return s / static_cast<double>(queries.size());
+}
+
+ChamferResult chamfer_distance(const std::vector<Vec3>& a, const NearestNeighbours& fixed) {
+    if (a.empty()) throw std::invalid_argument("chamfer_distance: both point sets must be non-empty");
+    ChamferResult r;
+    r.a_to_b = fixed.mean_squared_distance(a);
+    double s = 0;
+    for (double d : nearest_squared_distances(a, fixed.cloud())) s += d;
+    r.b_to_a = s / static_cast<double>(fixed.cloud().size());
+    return r;
+}
+
 }  // namespace cadrecode::geometry

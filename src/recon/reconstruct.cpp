@@ -28,9 +28,6 @@ namespace {
 
 // The program frame spans [-100, 100] where the model frame spans [-1, 1].
 constexpr double kProgramFrame = 100.0;
-// Squared distances in the model frame [-1,1] times this are squared distances in the unit cube of the
-// metrics (a side of 2 becomes 1), times 1000 for the published scale.
-constexpr double kUnitCubeCd = 0.25 * 1000.0;
 // The scoring reference is sampled with a seed no candidate uses.
 constexpr uint64_t kReferenceSeedSalt = 0x5eedf00dULL;
 
@@ -48,21 +45,6 @@ Cloud to_cloud(const std::vector<Vec3>& points, const std::vector<std::size_t>& 
     }
     return out;
 }
-
-// A temporary folder removed when it goes out of scope.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        const char* base = std::getenv("TMPDIR");
-        std::string tmpl = (fs::path(base && *base ? base : "/tmp") / "cadrecode-recon-XXXXXX").string();
-        if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary folder in " + tmpl);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 }  // namespace
 
@@ -104,7 +86,7 @@ Input read_input(const std::string& path) {
 
 const std::string& ReconstructResult::program() const {
     if (best < 0) throw std::logic_error("no valid candidate");
-    return candidates[std::size_t(best)].program;
+    return improved() ? refined.program : candidates[std::size_t(best)].program;
 }
 
 int ReconstructResult::valid_count() const {
@@ -155,8 +137,58 @@ std::vector<Cloud> candidate_clouds(const Input& input, const geometry::Normaliz
     return clouds;
 }
 
+namespace {
+
+// Steps 4 to 6: every program scored in the scorer's worker processes (full checks, the reference
+// tessellation, as many samples as the reference points), the best valid one chosen, then refined.
+void score_and_refine(ReconstructResult& res, const std::vector<std::string>& programs, const std::vector<Vec3>& dense,
+                      const ReconstructOptions& options, const ReconstructProgress& progress,
+                      const refine::ProgressFn& refine_progress) {
+    auto t0 = std::chrono::steady_clock::now();
+    refine::ScorerOptions so;
+    so.workers = std::max(1, options.workers);
+    so.time_limit_s = options.time_limit_s;
+    so.seed = options.seed ^ kReferenceSeedSalt;
+    refine::Scorer scorer(dense, so);
+    if (progress) progress("score", 0, programs.size());
+    const std::vector<refine::Score> scores = scorer.exact(programs);
+    double best_cd = std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < programs.size(); ++k) {
+        CandidateResult c;
+        c.program = programs[k];
+        c.verdict = cad::verdict_name(scores[k].verdict);
+        c.message = scores[k].message;
+        c.cd = scores[k].valid() ? scores[k].cd : -1;
+        if (c.cd >= 0 && c.cd < best_cd) {
+            best_cd = c.cd;
+            res.best = int(k);
+        }
+        res.candidates.push_back(std::move(c));
+    }
+    if (progress) progress("score", programs.size(), programs.size());
+    res.score_ms = ms_since(t0);
+    if (!res.ok() || !options.refine_enabled()) return;
+    t0 = std::chrono::steady_clock::now();
+    const refine::RefineOptions& ro = options.refine;
+    const std::size_t total = ro.max_evaluations > 0 ? ro.max_evaluations : std::size_t(ro.seconds * 1000);
+    if (progress) progress("refine", 0, total);
+    res.refined = refine::refine(
+        programs, scorer, ro,
+        [&](const refine::Progress& p) {
+            if (progress)
+                progress("refine", std::min(total, ro.max_evaluations > 0 ? p.evaluations : std::size_t(p.elapsed_s * 1000)),
+                         total);
+            return refine_progress ? refine_progress(p) : true;
+        },
+        &scores);
+    if (progress) progress("refine", total, total);
+    res.refine_ms = ms_since(t0);
+}
+
+}  // namespace
+
 ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const ReconstructOptions& options,
-                              const ReconstructProgress& progress) {
+                              const ReconstructProgress& progress, const refine::ProgressFn& refine_progress) {
     const auto t_start = std::chrono::steady_clock::now();
     ReconstructResult res;
     res.frame = input.is_mesh() ? geometry::reference_normalization(input.mesh)
@@ -178,54 +210,37 @@ ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const R
     if (progress) progress("write", clouds.size(), clouds.size());
 
     t0 = std::chrono::steady_clock::now();
-    TempDir tmp;
-    std::vector<cad::Job> jobs;
-    for (std::size_t k = 0; k < programs.size(); ++k) {
-        cad::Job job;
-        job.name = "candidate " + std::to_string(k);
-        job.source = programs[k];
-        job.stl_out = (tmp.path / ("c" + std::to_string(k) + ".stl")).string();
-        jobs.push_back(std::move(job));
-    }
-    cad::GuardOptions guard;
-    guard.exec.time_limit_s = options.time_limit_s;
-    guard.workers = std::max(1, options.workers);
-    const auto outcomes = cad::run_guarded(jobs, guard, [&](size_t done, size_t total, const cad::JobOutcome&) {
-        if (progress) progress("execute", done, total);
-    });
-    res.execute_ms = ms_since(t0);
-
-    t0 = std::chrono::steady_clock::now();
-    double best_cd = std::numeric_limits<double>::infinity();
-    for (std::size_t k = 0; k < outcomes.size(); ++k) {
-        CandidateResult c;
-        c.program = programs[k];
-        c.verdict = cad::verdict_name(outcomes[k].result.verdict);
-        c.message = outcomes[k].result.error_text();
-        if (outcomes[k].result.valid() && outcomes[k].output_error.empty()) {
-            try {
-                geometry::Mesh mesh = io::read_stl(jobs[k].stl_out);
-                for (Vec3& v : mesh.vertices)
-                    for (double& x : v) x /= kProgramFrame;
-                auto samples = geometry::sample_surface(mesh, dense.size(), options.seed ^ kReferenceSeedSalt);
-                c.cd = geometry::chamfer_distance(samples.points, dense).value() * kUnitCubeCd;
-            } catch (const std::exception& e) {
-                c.verdict = cad::verdict_name(cad::Verdict::EmptyMesh);
-                c.message = std::string("cannot score the candidate: ") + e.what();
-            }
-        } else if (!outcomes[k].output_error.empty()) {
-            c.message = outcomes[k].output_error;
-        }
-        if (c.cd >= 0 && c.cd < best_cd) {
-            best_cd = c.cd;
-            res.best = int(k);
-        }
-        res.candidates.push_back(std::move(c));
-        if (progress) progress("score", k + 1, outcomes.size());
-    }
-    res.score_ms = ms_since(t0);
+    score_and_refine(res, programs, dense, options, progress, refine_progress);
     res.total_ms = ms_since(t_start);
     return res;
+}
+
+ReconstructResult refine_programs(const Input& input, const std::vector<std::string>& programs,
+                                  const ReconstructOptions& options, const refine::ProgressFn& refine_progress) {
+    if (programs.empty()) throw std::invalid_argument("refine_programs: no program given");
+    const auto t_start = std::chrono::steady_clock::now();
+    ReconstructResult res;
+    res.frame = input.is_mesh() ? geometry::reference_normalization(input.mesh)
+                                : geometry::reference_normalization(input.cloud.points);
+    ReconstructOptions o = options;
+    o.candidates = 1;
+    o.points = 1;
+    std::vector<Vec3> dense;
+    candidate_clouds(input, res.frame, o, dense);
+    res.sample_ms = ms_since(t_start);
+    score_and_refine(res, programs, dense, options, {}, refine_progress);
+    res.total_ms = ms_since(t_start);
+    return res;
+}
+
+bool ReconstructResult::improved() const {
+    return ok() && refined.ok() && refined.cd_after >= 0 && refined.cd_after < candidates[std::size_t(best)].cd &&
+           refined.program != candidates[std::size_t(best)].program;
+}
+
+double ReconstructResult::cd() const {
+    if (!ok()) return -1;
+    return improved() ? refined.cd_after : candidates[std::size_t(best)].cd;
 }
 
 void write_outputs(const ReconstructResult& result, const std::string& step_path, const std::string& stl_path,
@@ -251,7 +266,9 @@ namespace {
 
 nlohmann::json folder_settings(const ReconstructOptions& o) {
     return {{"candidates", o.candidates}, {"points", o.points}, {"dense_points", o.dense_points},
-            {"seed", o.seed}, {"writer", o.writer_tag}};
+            {"seed", o.seed}, {"writer", o.writer_tag},
+            {"refine_seconds", o.refine.seconds}, {"refine_evaluations", o.refine.max_evaluations},
+            {"refine_resolution", o.refine.resolution}};
 }
 
 bool is_folder_input(const fs::path& p) {
@@ -264,7 +281,7 @@ bool is_folder_input(const fs::path& p) {
 void remove_candidates(const fs::path& dir, const std::string& id) {
     for (const auto& e : fs::directory_iterator(dir)) {
         const std::string name = e.path().filename().string();
-        if (name.rfind(id + ".c", 0) == 0 && e.path().extension() == ".py") fs::remove(e.path());
+        if ((name.rfind(id + ".c", 0) == 0 || name == id + ".py") && e.path().extension() == ".py") fs::remove(e.path());
     }
 }
 
@@ -307,6 +324,7 @@ size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir
                 for (size_t k = 0; k < r.candidates.size(); ++k)
                     util::write_file_atomic((fs::path(pred_dir) / (fp.last_id + ".c" + std::to_string(k) + ".py")).string(),
                                             r.candidates[k].program);
+                if (r.ok()) util::write_file_atomic((fs::path(pred_dir) / (fp.last_id + ".py")).string(), r.program());
                 record = nlohmann::json::parse(result_to_json(r));
                 fp.with_valid += r.ok();
             } catch (const std::exception& e) {
@@ -334,10 +352,15 @@ std::string result_to_json(const ReconstructResult& result, int indent) {
         if (!c.message.empty()) cj["message"] = c.message;
         j["candidates"].push_back(cj);
     }
+    if (result.ok()) {
+        j["program"] = result.program();
+        j["cd"] = result.cd();
+    }
+    if (result.refined.ok()) j["refine"] = nlohmann::json::parse(refine::result_to_json(result.refined, -1));
     j["frame"] = {{"centre", result.frame.centre}, {"scale", result.frame.scale}};
     j["output_transform"] = {{"scale", result.output_scale()}, {"offset", result.output_offset()}};
-    j["timings_ms"] = {{"sample", result.sample_ms}, {"write", result.write_ms}, {"execute", result.execute_ms},
-                       {"score", result.score_ms}, {"total", result.total_ms}};
+    j["timings_ms"] = {{"sample", result.sample_ms}, {"write", result.write_ms},
+                       {"score", result.score_ms}, {"refine", result.refine_ms}, {"total", result.total_ms}};
     return j.dump(indent);
 }
 

@@ -9,6 +9,7 @@
 #include "cadrecode/util/files.h"
 #include "commands.h"
 #include "progress.h"
+#include "refine-options.h"
 
 namespace cadrecode::cli {
 
@@ -21,6 +22,7 @@ struct ReconstructArgs {
     double temperature = -1, top_p = -1;
     int top_k = -1;
     bool stream = false, quiet = false;
+    refine::RefineOptions refine;
 };
 
 }  // namespace
@@ -37,8 +39,9 @@ Runner add_reconstruct_command(CLI::App& app) {
         "Reverse-engineer a mesh, a STEP/IGES/BREP solid or a point cloud into a CadQuery program.\n"
         "The input is normalised (longest side 2), sampled into one point cloud per candidate, the model writes\n"
         "one program per cloud (batched), every program runs under the executor's guards, and the valid one\n"
-        "closest to the input (Chamfer distance) is kept. The program is written as generated (the +-100\n"
-        "frame); STEP/STL outputs are mapped back to the input's own position and size.\n"
+        "closest to the input (Chamfer distance) is kept. Then test-time refinement (cadrecode refine) fits the\n"
+        "best candidates' numbers and structure to the input for --refine-seconds. The program is in the +-100\n"
+        "frame; STEP/STL outputs are mapped back to the input's own position and size.\n"
         "Exit codes: 0 a valid program was written, 1 no candidate was valid, 2 usage or I/O error.");
     cmd->add_option("input", a->input, "mesh (.stl .obj .ply .off), solid (.step .stp .iges .igs .brep) or "
                                        "point cloud (.ply .xyz .txt .npy); or a folder of meshes (then -o is a "
@@ -65,6 +68,7 @@ Runner add_reconstruct_command(CLI::App& app) {
     cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
     cmd->add_option("--dtype", a->dtype, "fp32, bf16 or auto")->capture_default_str();
     cmd->add_option("--json", a->json, "write a JSON report of every candidate here");
+    add_refine_options(cmd, a->refine, "--refine-seconds");
     cmd->add_flag("--stream", a->stream, "print the first candidate's code as it is generated");
     cmd->add_flag("-q,--quiet", a->quiet, "print only errors");
     return [cmd, a]() -> int {
@@ -94,6 +98,7 @@ Runner add_reconstruct_command(CLI::App& app) {
         ro.seed = a->seed;
         ro.workers = a->workers;
         ro.writer_tag = std::filesystem::weakly_canonical(model_dir).string();
+        ro.refine = a->refine;
         if (folder) {
             if (!a->step.empty() || !a->stl.empty() || !a->json.empty() || a->stream)
                 throw std::runtime_error("--step, --stl, --json and --stream are for one input; " + a->input +
@@ -115,16 +120,22 @@ Runner add_reconstruct_command(CLI::App& app) {
         recon::Input input = recon::read_input(a->input);
         std::unique_ptr<ProgressBar> bar;
         std::string stage;
+        RefineBar refine_bar(ro.refine, a->quiet || a->stream);
         const auto res = recon::reconstruct(input, writer, ro, [&](const std::string& s, size_t done, size_t total) {
-            if (a->quiet || a->stream) return;
+            if (a->quiet || a->stream || s == "refine") return;
             if (s != stage) {
                 if (bar) bar->finish();
                 stage = s;
                 bar = std::make_unique<ProgressBar>(s, total);
             }
             bar->update(done);
+        }, [&](const refine::Progress& p) {
+            if (bar) bar->finish();
+            bar.reset();
+            return refine_bar(p);
         });
         if (bar) bar->finish();
+        refine_bar.finish();
         if (a->stream) std::printf("\n");
         if (!a->json.empty()) util::write_file_atomic(a->json, recon::result_to_json(res));
         if (!res.ok()) {
@@ -132,7 +143,9 @@ Runner add_reconstruct_command(CLI::App& app) {
                          a->candidates, res.candidates.empty() ? "-" : res.candidates[0].message.c_str());
             return kExitInvalid;
         }
-        util::write_file_atomic(a->out, res.program());
+        std::string text = res.program();
+        if (!text.empty() && text.back() != '\n') text += '\n';
+        util::write_file_atomic(a->out, text);
         recon::write_outputs(res, a->step, a->stl);
         if (!a->quiet) {
             std::printf("%s -> %s\n", a->input.c_str(), a->out.c_str());
@@ -140,12 +153,16 @@ Runner add_reconstruct_command(CLI::App& app) {
                         (long long)lm.model.parameter_count(), lm.model.dtype().c_str());
             std::printf("  candidates %d valid of %d; chosen #%d, CD x1000 to the input %.4f\n", res.valid_count(),
                         int(res.candidates.size()), res.best, res.candidates[size_t(res.best)].cd);
-            std::printf("  time ms    sample %.0f, generate %.0f (prefill %.0f, %zu tokens max), execute %.0f, "
-                        "score %.0f, total %.0f\n",
+            if (res.refined.ok())
+                std::printf("  refined    CD x1000 %.4f -> %.4f (%zu evaluations, %.1f s)%s\n", res.refined.cd_before,
+                            res.cd(), res.refined.evaluations, res.refined.seconds,
+                            res.improved() ? "" : "; no better program found, the candidate is kept");
+            std::printf("  time ms    sample %.0f, generate %.0f (prefill %.0f, %zu tokens max), execute and score %.0f, "
+                        "refine %.0f, total %.0f\n",
                         res.sample_ms, res.write_ms, writer.last_prefill_ms,
                         writer.last_tokens.empty() ? size_t(0)
                                                    : *std::max_element(writer.last_tokens.begin(), writer.last_tokens.end()),
-                        res.execute_ms, res.score_ms, res.total_ms);
+                        res.score_ms, res.refine_ms, res.total_ms);
             if (!a->step.empty()) std::printf("  STEP       %s\n", a->step.c_str());
             if (!a->stl.empty()) std::printf("  STL        %s\n", a->stl.c_str());
         }

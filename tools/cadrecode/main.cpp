@@ -43,7 +43,8 @@ int exec_model_tool(char** argv) {
 int main(int argc, char** argv) {
     if (argc > 1 && is_model_command(argv[1])) return exec_model_tool(argv);
 
-    CLI::App app{"cadrecode: run, check and (soon) generate CAD-Recode CadQuery programs without Python.\n"
+    CLI::App app{"cadrecode: reverse-engineer CAD into CAD-Recode CadQuery programs, and run, check, refine, generate and\n"
+                 "evaluate them, without Python.\n"
                  "Exit codes: 0 ok, 1 invalid input program(s), 2 usage or I/O error."};
     app.require_subcommand(1);
     app.set_version_flag("--version", "cadrecode 0.1.0");
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
     runners.push_back(cadrecode::cli::add_parametrize_command(app));
     runners.push_back(cadrecode::cli::add_view_command(app));
     runners.push_back(cadrecode::cli::add_tokenizer_command(app));
+    runners.push_back(cadrecode::cli::add_refine_command(app));
     // Listed for --help only; main() hands them to cadrecode-ml before parsing.
     app.add_subcommand("reconstruct", cadrecode::cli::kReconstructSummary)->allow_extras();
     app.add_subcommand("train", cadrecode::cli::kTrainSummary)->allow_extras();

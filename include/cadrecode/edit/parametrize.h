@@ -29,6 +29,7 @@ struct Parameter {
     std::string group;                        // the body or "workplanes"
     std::string role;                         // what it is, in words ("width of rectangle 1")
     int uses = 0;                             // literals it replaces
+    bool positive = false;  // a size that must stay above zero (lengths, radii); an extrusion depth is signed
 };
 
 struct Parametrized {

@@ -5,10 +5,14 @@
 //   2. per candidate k: a dense cloud (a mesh: `dense_points` fresh area-weighted samples with seed + k; a
 //      point cloud: its own points, from a random start index) reduced to `points` by furthest point sampling;
 //   3. a ProgramWriter (the language model, or anything else) writes one program per cloud, in one batch;
-//   4. every program runs under the executor's guards (isolated worker, time limit); each valid solid is
-//      scored by Chamfer distance against the input's points in the model frame;
-//   5. the valid candidate with the lowest distance wins. Its program is kept as written (the +-100 frame);
-//      its STEP/STL can be written mapped back to the input's own position and size.
+//   4. every program runs under the executor's guards (isolated worker processes, time limit); each valid
+//      solid is scored by Chamfer distance against the input's points in the model frame;
+//   5. the valid candidate with the lowest distance wins;
+//   6. optionally (options.refine), test-time refinement (cadrecode/refine/refine.h) searches the numbers and
+//      the structure of the best candidates against the input's points; its program replaces the winner
+//      only when its exact distance is lower.
+// The program stays in the +-100 frame; its STEP/STL can be written mapped back to the input's own
+// position and size.
 // No libtorch and no OCCT header here: the model enters through ProgramWriter.
 #pragma once
 
@@ -22,6 +26,7 @@
 #include "cadrecode/geometry/mesh.h"
 #include "cadrecode/geometry/normalization.h"
 #include "cadrecode/geometry/point-cloud.h"
+#include "cadrecode/refine/refine.h"
 
 namespace cadrecode::recon {
 
@@ -56,6 +61,13 @@ struct ReconstructOptions {
     double time_limit_s = 3.0;  // per candidate program (the reference pipeline's limit)
     int workers = 2;            // isolated executor workers
     std::string writer_tag;     // names the writer (e.g. the model folder) in reconstruct_folder's markers
+    // Test-time refinement of the best candidates; off (0 seconds, 0 evaluations) unless set.
+    refine::RefineOptions refine = [] {
+        refine::RefineOptions r;
+        r.seconds = 0;
+        return r;
+    }();
+    bool refine_enabled() const { return refine.seconds > 0 || refine.max_evaluations > 0; }
 };
 
 struct CandidateResult {
@@ -69,17 +81,24 @@ struct ReconstructResult {
     std::vector<CandidateResult> candidates;
     int best = -1;                      // index of the chosen candidate; -1 when none is valid
     geometry::Normalization frame;      // input -> model frame [-1, 1]
-    double sample_ms = 0, write_ms = 0, execute_ms = 0, score_ms = 0, total_ms = 0;
+    refine::RefineResult refined;       // when refinement ran (refined.ok())
+    double sample_ms = 0, write_ms = 0, score_ms = 0, refine_ms = 0, total_ms = 0;  // score: execute + score
 
     bool ok() const { return best >= 0; }
-    const std::string& program() const;  // the chosen program; throws std::logic_error when !ok()
+    // True when refinement found a program closer to the input than the best candidate.
+    bool improved() const;
+    // The result: the refined program when improved(), else the chosen candidate's; throws
+    // std::logic_error when !ok().
+    const std::string& program() const;
+    double cd() const;  // x1000 against the input, of program()
     int valid_count() const;
     // The similarity from the program's +-100 frame to the input's own frame: p_in = p * scale + offset.
     double output_scale() const;
     std::array<double, 3> output_offset() const;
 };
 
-// Progress of the stages: "sample", "write", "execute", "score", with done/total.
+// Progress of the stages: "sample", "write", "score", with done/total, then "refine" with done/total in
+// milliseconds of the budget (or evaluations, with refine.max_evaluations).
 using ReconstructProgress = std::function<void(const std::string& stage, size_t done, size_t total)>;
 
 // The model-frame clouds for the candidates (step 2 above), exposed for tests and for the training data path.
@@ -87,8 +106,15 @@ using ReconstructProgress = std::function<void(const std::string& stage, size_t 
 std::vector<Cloud> candidate_clouds(const Input& input, const geometry::Normalization& frame,
                                     const ReconstructOptions& options, std::vector<geometry::Vec3>& dense);
 
+// `refine_progress` sees the refinement's score as it falls, and can stop it (return false).
 ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const ReconstructOptions& options,
-                              const ReconstructProgress& progress = {});
+                              const ReconstructProgress& progress = {}, const refine::ProgressFn& refine_progress = {});
+
+// Refines given programs (a model's, or a person's; in the +-100 frame) against an input: the input is
+// normalised and sampled exactly as reconstruct() does, the programs are scored as its candidates, and the
+// best is refined. The result's candidates are the given programs.
+ReconstructResult refine_programs(const Input& input, const std::vector<std::string>& programs,
+                                  const ReconstructOptions& options, const refine::ProgressFn& refine_progress = {});
 
 // Executes the chosen program once more (guarded) and writes STEP and/or STL mapped back to the input's frame.
 // Empty paths are skipped. Throws std::runtime_error when there is no valid candidate or a file fails.
@@ -97,11 +123,13 @@ void write_outputs(const ReconstructResult& result, const std::string& step_path
 
 // Reconstructs every input of `gt_dir` (meshes, solids and point clouds as read_input reads them, except
 // .txt; sorted by name; two inputs with the same stem are an error) and writes each candidate program as
-// pred_dir/<id>.c<k>.py, then pred_dir/<id>.json (result_to_json plus the settings), the latter last. An
+// pred_dir/<id>.c<k>.py, the result (refined when refinement is on) as pred_dir/<id>.py, then
+// pred_dir/<id>.json (result_to_json plus the settings), the latter last. An
 // interrupted run resumes where it stopped: ids whose .json records the same settings (candidates, points,
 // dense points, seed, writer_tag) are skipped; others are redone and their old candidates removed. An input
 // that cannot be read is recorded in its .json ("error") and counted, and the others go on. `eval` then
-// scores the folder with the pattern "{id}.c*.py". Returns the number of inputs reconstructed now.
+// scores the candidates with the pattern "{id}.c*.py" and the result with "{id}.py". Returns the number of
+// inputs reconstructed now.
 struct FolderProgress {
     size_t done = 0, total = 0, skipped = 0, with_valid = 0, errors = 0;
     std::string last_id;

@@ -1,0 +1,384 @@
+// The search of test-time refinement (cadrecode/refine/refine.h).
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+#include "cadrecode/refine/refine.h"
+
+namespace cadrecode::refine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int kMaxStepUnits = 32;  // the largest step, in units of the resolution
+
+// A program under refinement: its text, its numbers as parameters, and a step per parameter.
+struct State {
+    std::string text;
+    edit::Parametrized par;
+    std::vector<double> values;
+    std::vector<int> steps;  // in units of the resolution; 0: this number has converged
+    double score = kInf;     // the cheap objective
+    bool structural_done = false;
+    size_t next_param = 0;   // round-robin position
+    int start = -1;
+    size_t evaluations = 0;
+    bool converged() const {
+        return structural_done && std::all_of(steps.begin(), steps.end(), [](int s) { return s == 0; });
+    }
+    bool numbers_converged() const { return std::all_of(steps.begin(), steps.end(), [](int s) { return s == 0; }); }
+};
+
+bool is_extrusion_depth(const edit::Parameter& p) { return p.role.rfind("depth of the extrusion", 0) == 0; }
+
+class Search {
+public:
+    Search(Scorer& scorer, const RefineOptions& o, const ProgressFn& progress)
+        : scorer_(scorer), o_(o), progress_(progress), t0_(Clock::now()) {
+        res_ = o_.resolution > 0 ? o_.resolution : 1.0;
+    }
+
+    double elapsed() const { return std::chrono::duration<double>(Clock::now() - t0_).count(); }
+
+    bool out_of_budget() const {
+        if (cancelled_) return true;
+        if (o_.max_evaluations > 0) return evaluations_ >= o_.max_evaluations;
+        return elapsed() >= o_.seconds;
+    }
+
+    // Cheap scores, +inf for invalid programs; programs seen before are not evaluated again.
+    std::vector<double> quick(const std::vector<std::string>& texts, State* owner) {
+        std::vector<double> out(texts.size(), kInf);
+        std::vector<std::string> todo;
+        std::vector<size_t> where;
+        std::map<std::string, size_t> in_batch;
+        for (size_t i = 0; i < texts.size(); ++i) {
+            auto it = cache_.find(texts[i]);
+            if (it != cache_.end()) {
+                out[i] = it->second;
+            } else if (!in_batch.count(texts[i])) {
+                in_batch[texts[i]] = todo.size();
+                todo.push_back(texts[i]);
+                where.push_back(i);
+            }
+        }
+        if (!todo.empty()) {
+            double hard = 0;
+            if (o_.max_evaluations == 0) hard = std::max(0.2, o_.seconds - elapsed() + 0.1);
+            const auto scores = scorer_.quick(todo, hard);
+            evaluations_ += todo.size();
+            if (owner) owner->evaluations += todo.size();
+            for (size_t k = 0; k < todo.size(); ++k) {
+                const double v = scores[k].valid() ? scores[k].cd : kInf;
+                invalid_ += !scores[k].valid();
+                cache_[todo[k]] = v;
+            }
+        }
+        for (size_t i = 0; i < texts.size(); ++i) out[i] = cache_[texts[i]];
+        return out;
+    }
+
+    void report(const State& s) {
+        best_now_ = std::min(best_now_, s.score);
+        if (!progress_) return;
+        Progress p;
+        p.elapsed_s = elapsed();
+        p.budget_s = o_.seconds;
+        p.evaluations = evaluations_;
+        p.max_evaluations = o_.max_evaluations;
+        p.best_before = best_before_;
+        p.best_now = best_now_;
+        p.start = s.start;
+        if (!progress_(p)) cancelled_ = true;
+    }
+
+    // A state for program text (its numbers parsed); score not yet known.
+    State make_state(const std::string& text, int start) const {
+        State s;
+        s.start = start;
+        try {
+            s.par = edit::parametrize(text);
+        } catch (const std::exception&) {
+            s.par = edit::Parametrized{};
+            s.par.source = text;
+        }
+        for (const auto& p : s.par.parameters) {
+            s.values.push_back(p.value);
+            const double mag = std::max(std::fabs(p.value), p.positive ? 4.0 : 8.0);
+            s.steps.push_back(std::clamp(int(std::lround(mag / 4.0 / res_)), 1, 16));
+        }
+        s.text = s.par.parameters.empty() ? text : render_numbers(s.par, s.values);
+        return s;
+    }
+
+    // One step of the pattern search on a few numbers: try +-step on each, keep the best improvement.
+    void number_step(State& s) {
+        const size_t n = s.values.size();
+        const size_t per_batch = size_t(std::max(1, scorer_.options().workers / 2));
+        std::vector<size_t> params;
+        for (size_t k = 0; k < n && params.size() < per_batch; ++k) {
+            const size_t i = (s.next_param + k) % n;
+            if (s.steps[i] > 0) params.push_back(i);
+        }
+        if (params.empty()) return;
+        s.next_param = (params.back() + 1) % n;
+        struct Move {
+            size_t param;
+            double value;
+        };
+        std::vector<Move> moves;
+        std::vector<std::string> texts;
+        for (size_t i : params) {
+            const edit::Parameter& p = s.par.parameters[i];
+            for (int dir : {1, -1}) {
+                double v = s.values[i] + dir * s.steps[i] * res_;
+                if (p.positive && v < res_) {
+                    if (s.values[i] - res_ < res_ * 0.5) continue;  // already at the smallest size
+                    v = res_;
+                }
+                std::vector<double> vals = s.values;
+                vals[i] = v;
+                moves.push_back({i, v});
+                texts.push_back(render_numbers(s.par, vals));
+            }
+        }
+        if (texts.empty()) {
+            for (size_t i : params) s.steps[i] = 0;
+            return;
+        }
+        const std::vector<double> scores = quick(texts, &s);
+        MoveStats& st = stats_["number"];
+        st.tried += texts.size();
+        size_t best = texts.size();
+        for (size_t k = 0; k < texts.size(); ++k)
+            if (scores[k] < s.score && (best == texts.size() || scores[k] < scores[best])) best = k;
+        std::map<size_t, bool> improved;
+        for (size_t k = 0; k < texts.size(); ++k) improved[moves[k].param] |= scores[k] < s.score;
+        for (size_t i : params) {
+            if (best < texts.size() && moves[best].param == i) {
+                s.steps[i] = std::min(kMaxStepUnits, s.steps[i] * 2);
+            } else if (!improved[i]) {
+                s.steps[i] /= 2;
+            }
+        }
+        if (best < texts.size()) {
+            st.accepted++;
+            st.gain += s.score - scores[best];
+            s.values[moves[best].param] = moves[best].value;
+            s.text = texts[best];
+            s.score = scores[best];
+        }
+    }
+
+    // Structural moves, once the numbers have converged; the best improving one replaces the program.
+    void structural_step(State& s) {
+        std::vector<std::pair<std::string, std::string>> variants;
+        if (o_.structural) {
+            variants = structural_variants(s.text);
+            for (size_t i = 0; i < s.par.parameters.size(); ++i) {
+                if (!is_extrusion_depth(s.par.parameters[i]) || s.values[i] == 0) continue;
+                std::vector<double> vals = s.values;
+                vals[i] = -vals[i];
+                variants.emplace_back("flip extrusion", render_numbers(s.par, vals));
+            }
+        }
+        s.structural_done = true;
+        if (variants.empty()) return;
+        std::vector<std::string> texts;
+        for (const auto& v : variants) texts.push_back(v.second);
+        const std::vector<double> scores = quick(texts, &s);
+        size_t best = texts.size();
+        for (size_t k = 0; k < texts.size(); ++k) {
+            stats_[variants[k].first].tried++;
+            if (scores[k] < s.score && (best == texts.size() || scores[k] < scores[best])) best = k;
+        }
+        if (best == texts.size()) return;
+        MoveStats& st = stats_[variants[best].first];
+        st.accepted++;
+        st.gain += s.score - scores[best];
+        State next = make_state(texts[best], s.start);
+        next.evaluations = s.evaluations;
+        next.score = scores[best];
+        if (next.text != texts[best]) next.score = quick({next.text}, &next)[0];
+        if (!(next.score <= scores[best])) {  // re-rendering changed the numbers' text and lost: keep the variant
+            next.text = texts[best];
+            next.par = edit::Parametrized{};
+            next.par.source = texts[best];
+            next.values.clear();
+            next.steps.clear();
+            next.score = scores[best];
+        }
+        s = std::move(next);
+    }
+
+    // Refines s until it converges, the budget runs out, or `stop` says so.
+    template <class Stop>
+    void run(State& s, const Stop& stop) {
+        while (!s.converged() && !out_of_budget() && !stop()) {
+            if (!s.numbers_converged())
+                number_step(s);
+            else
+                structural_step(s);
+            report(s);
+        }
+    }
+
+    Scorer& scorer_;
+    RefineOptions o_;
+    ProgressFn progress_;
+    Clock::time_point t0_;
+    double res_ = 1.0;
+    size_t evaluations_ = 0, invalid_ = 0;
+    bool cancelled_ = false;
+    double best_before_ = -1, best_now_ = kInf;
+    std::unordered_map<std::string, double> cache_;
+    std::map<std::string, MoveStats> stats_;
+};
+
+}  // namespace
+
+RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, const RefineOptions& options,
+                    const ProgressFn& progress, const std::vector<Score>* exact_scores) {
+    RefineResult out;
+    const auto t0 = Clock::now();
+    std::vector<Score> exact;
+    if (exact_scores && exact_scores->size() == programs.size())
+        exact = *exact_scores;
+    else
+        exact = scorer.exact(programs);
+    // The starts: the best valid programs by exact score (ties by index).
+    std::vector<int> order;
+    for (size_t i = 0; i < programs.size(); ++i)
+        if (exact[i].valid()) order.push_back(int(i));
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return exact[size_t(a)].cd < exact[size_t(b)].cd; });
+    if (order.empty()) {
+        out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        return out;
+    }
+    // Two starts with the same text are one.
+    std::vector<int> starts;
+    for (int i : order) {
+        bool dup = false;
+        for (int j : starts) dup |= programs[size_t(j)] == programs[size_t(i)];
+        if (!dup && int(starts.size()) < std::max(1, options.starts)) starts.push_back(i);
+    }
+    out.start = starts[0];
+    out.program = programs[size_t(starts[0])];
+    out.cd_before = out.cd_after = exact[size_t(starts[0])].cd;
+
+    Search search(scorer, options, progress);
+    search.best_before_ = out.cd_before;
+    std::vector<State> states;
+    {
+        std::vector<std::string> texts;
+        for (int i : starts) {
+            states.push_back(search.make_state(programs[size_t(i)], i));
+            texts.push_back(states.back().text);
+        }
+        const auto scores = search.quick(texts, nullptr);
+        for (size_t k = 0; k < states.size(); ++k) states[k].score = scores[k];
+    }
+    for (size_t k = 0; k < states.size(); ++k) {
+        StartReport r;
+        r.program = states[k].start;
+        r.exact_before = exact[size_t(states[k].start)].cd;
+        r.quick_before = std::isfinite(states[k].score) ? states[k].score : -1;
+        out.starts.push_back(r);
+    }
+    // A start whose own text scores invalid in the cheap evaluation (rare: the coarse mesh) is not searched.
+    for (State& s : states)
+        if (!std::isfinite(s.score)) {
+            s.steps.assign(s.steps.size(), 0);
+            s.structural_done = true;
+        }
+    // Phase 1: each start gets an equal share of the first part of the budget.
+    const double share = std::clamp(options.first_share, 0.0, 1.0) / double(states.size());
+    for (State& s : states) {
+        const size_t e0 = search.evaluations_;
+        const double t_start = search.elapsed();
+        search.run(s, [&] {
+            if (options.max_evaluations > 0) return double(search.evaluations_ - e0) >= share * double(options.max_evaluations);
+            return search.elapsed() - t_start >= share * options.seconds;
+        });
+    }
+    // Phase 2: the best unconverged state continues until the budget runs out.
+    for (;;) {
+        State* best = nullptr;
+        for (State& s : states)
+            if (!s.converged() && std::isfinite(s.score) && (!best || s.score < best->score)) best = &s;
+        if (!best || search.out_of_budget()) break;
+        search.run(*best, [] { return false; });
+    }
+    // Judge every start's result exactly; keep the best, never worse than the best start.
+    std::vector<std::string> finals;
+    std::vector<size_t> which;
+    for (size_t k = 0; k < states.size(); ++k) {
+        if (states[k].text == programs[size_t(states[k].start)]) {
+            out.starts[k].exact_after = exact[size_t(states[k].start)].cd;
+            continue;
+        }
+        finals.push_back(states[k].text);
+        which.push_back(k);
+    }
+    const auto judged = scorer.exact(finals);
+    for (size_t j = 0; j < judged.size(); ++j) {
+        const size_t k = which[j];
+        out.starts[k].exact_after = judged[j].valid() ? judged[j].cd : -1;
+    }
+    for (size_t k = 0; k < states.size(); ++k) {
+        out.starts[k].quick_after = std::isfinite(states[k].score) ? states[k].score : -1;
+        out.starts[k].evaluations = states[k].evaluations;
+        out.starts[k].converged = states[k].converged();
+        const double cd = out.starts[k].exact_after;
+        if (cd >= 0 && cd < out.cd_after) {
+            out.cd_after = cd;
+            out.program = states[k].text;
+            out.start = states[k].start;
+        }
+    }
+    out.evaluations = search.evaluations_;
+    out.invalid_evaluations = search.invalid_;
+    out.worker_restarts = scorer.restarts();
+    out.cancelled = search.cancelled_;
+    for (auto& [kind, st] : search.stats_) {
+        MoveStats m = st;
+        m.kind = kind;
+        out.moves.push_back(m);
+    }
+    out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return out;
+}
+
+std::string result_to_json(const RefineResult& r, int indent) {
+    nlohmann::json j;
+    j["start"] = r.start;
+    j["cd_before"] = r.cd_before;
+    j["cd_after"] = r.cd_after;
+    j["evaluations"] = r.evaluations;
+    j["invalid_evaluations"] = r.invalid_evaluations;
+    j["worker_restarts"] = r.worker_restarts;
+    j["seconds"] = r.seconds;
+    j["cancelled"] = r.cancelled;
+    j["moves"] = nlohmann::json::array();
+    for (const MoveStats& m : r.moves)
+        j["moves"].push_back({{"kind", m.kind}, {"tried", m.tried}, {"accepted", m.accepted}, {"gain", m.gain}});
+    j["starts"] = nlohmann::json::array();
+    for (const StartReport& s : r.starts)
+        j["starts"].push_back({{"program", s.program},
+                               {"exact_before", s.exact_before},
+                               {"exact_after", s.exact_after},
+                               {"quick_before", s.quick_before},
+                               {"quick_after", s.quick_after},
+                               {"evaluations", s.evaluations},
+                               {"converged", s.converged}});
+    j["program"] = r.program;
+    return j.dump(indent);
+}
+
+}  // namespace cadrecode::refine

@@ -1,0 +1,137 @@
+// Scoring programs against a target cloud in long-lived worker processes (cadrecode/refine/refine.h).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+#include "cadrecode/cad/export.h"
+#include "cadrecode/geometry/chamfer.h"
+#include "cadrecode/geometry/sampling.h"
+#include "cadrecode/refine/refine.h"
+#include "cadrecode/util/worker-pool.h"
+
+namespace cadrecode::refine {
+
+namespace {
+
+// The program frame spans [-100, 100] where the model frame spans [-1, 1].
+constexpr double kProgramFrame = 100.0;
+// Squared distances in the model frame [-1,1] times this are squared distances in the unit cube of the
+// metrics (a side of 2 becomes 1), times 1000 for the published scale.
+constexpr double kUnitCubeCd = 0.25 * 1000.0;
+// Seconds between the executor's cooperative limit and the worker's hard kill (sampling and scoring).
+constexpr double kGraceS = 2.0;
+
+std::string encode(const Score& s) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g %d\n", s.cd, static_cast<int>(s.verdict));
+    return buf + s.message;
+}
+
+Score decode(const std::string& text) {
+    Score s;
+    int v = 0;
+    if (std::sscanf(text.c_str(), "%lf %d", &s.cd, &v) != 2) throw std::runtime_error("bad scorer reply");
+    s.verdict = static_cast<cad::Verdict>(v);
+    const size_t nl = text.find('\n');
+    if (nl != std::string::npos) s.message = text.substr(nl + 1);
+    return s;
+}
+
+}  // namespace
+
+struct Scorer::Impl {
+    geometry::NearestNeighbours dense;
+    geometry::NearestNeighbours subset;
+    std::unique_ptr<util::WorkerPool> pool;
+    Impl(const std::vector<geometry::Vec3>& target, size_t subset_size)
+        : dense(target),
+          subset(std::vector<geometry::Vec3>(target.begin(),
+                                             target.begin() + long(std::min(subset_size, target.size())))) {}
+};
+
+namespace {
+
+// Runs in a worker. Mode 'q': the cheap objective; 'x': the exact score.
+Score evaluate(const geometry::NearestNeighbours& dense, const geometry::NearestNeighbours& subset,
+               const ScorerOptions& o, char mode, const std::string& source) {
+    cad::ExecOptions eo;
+    const bool quick = mode == 'q';
+    eo.time_limit_s = quick ? o.search_time_limit_s : o.time_limit_s;
+    eo.check = !quick;
+    eo.tessellate = !quick;
+    const cad::ExecResult r = cad::execute_program(source, eo);
+    Score s;
+    s.verdict = r.verdict;
+    if (!r.valid() || !r.shape) {
+        s.message = r.error_text();
+        return s;
+    }
+    geometry::Mesh mesh = quick ? cad::tessellate(*r.shape, o.search_deflection, o.search_angle) : *r.mesh;
+    for (geometry::Vec3& v : mesh.vertices)
+        for (double& x : v) x /= kProgramFrame;
+    const geometry::NearestNeighbours& target = quick ? subset : dense;
+    const size_t n = quick ? size_t(std::max(1, o.search_points)) : dense.cloud().size();
+    try {
+        const auto samples = geometry::sample_surface(mesh, n, o.seed);
+        s.cd = geometry::chamfer_distance(samples.points, target).value() * kUnitCubeCd;
+        if (!std::isfinite(s.cd)) throw std::runtime_error("the distance is not finite");
+    } catch (const std::exception& e) {
+        s.verdict = cad::Verdict::EmptyMesh;
+        s.message = std::string("cannot score the surface: ") + e.what();
+        s.cd = -1;
+    }
+    return s;
+}
+
+}  // namespace
+
+Scorer::Scorer(std::vector<geometry::Vec3> target, const ScorerOptions& options) : options_(options) {
+    if (target.empty()) throw std::invalid_argument("Scorer: the target cloud is empty");
+    impl_ = std::make_unique<Impl>(target, size_t(std::max(1, options.search_target_points)));
+    util::WorkerPoolOptions po;
+    po.workers = std::max(1, options.workers);
+    po.time_limit_s = options.time_limit_s > 0 ? options.time_limit_s + kGraceS : 0;
+    po.memory_limit_mb = options.memory_limit_mb;
+    const Impl* impl = impl_.get();
+    const ScorerOptions opts = options_;
+    impl_->pool = std::make_unique<util::WorkerPool>(
+        [impl, opts](const std::string& request) {
+            if (request.empty()) throw std::runtime_error("empty request");
+            return encode(evaluate(impl->dense, impl->subset, opts, request[0], request.substr(1)));
+        },
+        po);
+}
+
+Scorer::~Scorer() = default;
+
+size_t Scorer::restarts() const { return impl_->pool->restarts(); }
+
+std::vector<Score> Scorer::run(char mode, const std::vector<std::string>& programs, double hard_limit_s) {
+    std::vector<std::string> requests;
+    requests.reserve(programs.size());
+    for (const std::string& p : programs) requests.push_back(mode + p);
+    const auto replies = impl_->pool->run(requests, hard_limit_s);
+    evaluations_ += programs.size();
+    std::vector<Score> out(programs.size());
+    for (size_t i = 0; i < replies.size(); ++i) {
+        const util::IsolatedResult& r = replies[i];
+        if (r.status == util::IsolatedResult::Status::Ok) {
+            out[i] = decode(r.output);
+        } else {
+            out[i].verdict = r.status == util::IsolatedResult::Status::TimedOut ? cad::Verdict::Timeout : cad::Verdict::Crashed;
+            out[i].message = r.message;
+        }
+    }
+    return out;
+}
+
+std::vector<Score> Scorer::exact(const std::vector<std::string>& programs) { return run('x', programs, 0); }
+
+std::vector<Score> Scorer::quick(const std::vector<std::string>& programs, double hard_limit_s) {
+    double limit = options_.search_time_limit_s > 0 ? options_.search_time_limit_s + 1.0 : 0;
+    if (hard_limit_s > 0 && (limit <= 0 || hard_limit_s < limit)) limit = hard_limit_s;
+    return run('q', programs, limit);
+}
+
+}  // namespace cadrecode::refine

@@ -1,0 +1,60 @@
+// The refinement options shared by `refine` and `reconstruct`, and the line that shows the score falling.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "cadrecode/refine/refine.h"
+#include "progress.h"
+
+namespace cadrecode::cli {
+
+// The budget that keeps `reconstruct examples/part.stl` near 20 s on 2 cores (docs/refinement.md).
+constexpr double kDefaultRefineSeconds = 15.0;
+
+inline void add_refine_options(CLI::App* cmd, refine::RefineOptions& o, const std::string& seconds_flag) {
+    o.seconds = kDefaultRefineSeconds;
+    cmd->add_option(seconds_flag, o.seconds, "test-time refinement budget in seconds (0: off)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 86400.0));
+    cmd->add_option("--refine-evaluations", o.max_evaluations,
+                    "a budget in evaluations instead of seconds (the same result on every machine)")
+        ->check(CLI::Range(size_t(0), size_t(100000000)));
+    cmd->add_option("--resolution", o.resolution,
+                    "finest step of a number, in program units (1: integers, a CAD-Recode v1.5 program)")
+        ->capture_default_str()
+        ->check(CLI::Range(1e-6, 100.0));
+    cmd->add_option("--refine-starts", o.starts, "valid candidates refined (the best first)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    cmd->add_flag("!--no-structural", o.structural, "only move numbers (no dropped operands, no flipped extrusions)");
+}
+
+// Draws "refine [#####     ] 7.1/15 s  CD 12.40 -> 3.21" as the search goes.
+class RefineBar {
+public:
+    RefineBar(const refine::RefineOptions& o, bool quiet) : o_(o), quiet_(quiet) {}
+    bool operator()(const refine::Progress& p) {
+        if (quiet_) return true;
+        const bool evals = o_.max_evaluations > 0;
+        if (!bar_) bar_ = std::make_unique<ProgressBar>("refine", evals ? o_.max_evaluations : size_t(o_.seconds * 1000));
+        char note[96];
+        std::snprintf(note, sizeof note, "%zu evaluations, search CD %.3f (start %.3f exact)", p.evaluations,
+                      std::isfinite(p.best_now) ? p.best_now : -1.0, p.best_before);
+        bar_->update(evals ? p.evaluations : size_t(p.elapsed_s * 1000), note);
+        return true;
+    }
+    void finish() {
+        if (bar_) bar_->finish();
+        bar_.reset();
+    }
+
+private:
+    refine::RefineOptions o_;
+    bool quiet_;
+    std::unique_ptr<ProgressBar> bar_;
+};
+
+}  // namespace cadrecode::cli

@@ -17,6 +17,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int kMaxStepUnits = 32;  // the largest step, in units of the resolution
+constexpr int kMaxRestarts = 3;    // step resets of a converged state
 
 // A program under refinement: its text, its numbers as parameters, and a step per parameter.
 struct State {
@@ -25,10 +26,12 @@ struct State {
     std::vector<double> values;
     std::vector<int> steps;  // in units of the resolution; 0: this number has converged
     double score = kInf;     // the cheap objective
+    double first_score = kInf;  // at the start
     bool structural_done = false;
     size_t next_param = 0;   // round-robin position
     int start = -1;
     size_t evaluations = 0;
+    int restarts = 0;        // times the steps were reset to their first sizes after converging
     bool converged() const {
         return structural_done && std::all_of(steps.begin(), steps.end(), [](int s) { return s == 0; });
     }
@@ -98,6 +101,16 @@ public:
         if (!progress_(p)) cancelled_ = true;
     }
 
+    // Steps back to their first sizes: a converged pattern search often finds more from a wider look.
+    void reset_steps(State& s) const {
+        s.steps.clear();
+        for (const auto& p : s.par.parameters) {
+            const double mag = std::max(std::fabs(p.value), p.positive ? 4.0 : 8.0);
+            s.steps.push_back(std::clamp(int(std::lround(mag / 4.0 / res_)), 1, 16));
+        }
+        s.structural_done = false;
+    }
+
     // A state for program text (its numbers parsed); score not yet known.
     State make_state(const std::string& text, int start) const {
         State s;
@@ -108,11 +121,8 @@ public:
             s.par = edit::Parametrized{};
             s.par.source = text;
         }
-        for (const auto& p : s.par.parameters) {
-            s.values.push_back(p.value);
-            const double mag = std::max(std::fabs(p.value), p.positive ? 4.0 : 8.0);
-            s.steps.push_back(std::clamp(int(std::lround(mag / 4.0 / res_)), 1, 16));
-        }
+        for (const auto& p : s.par.parameters) s.values.push_back(p.value);
+        reset_steps(s);
         s.text = s.par.parameters.empty() ? text : render_numbers(s.par, s.values);
         return s;
     }
@@ -204,6 +214,8 @@ public:
         st.gain += s.score - scores[best];
         State next = make_state(texts[best], s.start);
         next.evaluations = s.evaluations;
+        next.first_score = s.first_score;
+        next.restarts = s.restarts;
         next.score = scores[best];
         if (next.text != texts[best]) next.score = quick({next.text}, &next)[0];
         if (!(next.score <= scores[best])) {  // re-rendering changed the numbers' text and lost: keep the variant
@@ -262,11 +274,13 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
         return out;
     }
     // Two starts with the same text are one.
-    std::vector<int> starts;
+    std::vector<int> starts, later;  // refined from the start; refined when the others have converged
     for (int i : order) {
         bool dup = false;
         for (int j : starts) dup |= programs[size_t(j)] == programs[size_t(i)];
-        if (!dup && int(starts.size()) < std::max(1, options.starts)) starts.push_back(i);
+        for (int j : later) dup |= programs[size_t(j)] == programs[size_t(i)];
+        if (dup) continue;
+        (int(starts.size()) < std::max(1, options.starts) ? starts : later).push_back(i);
     }
     out.start = starts[0];
     out.program = programs[size_t(starts[0])];
@@ -282,7 +296,7 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
             texts.push_back(states.back().text);
         }
         const auto scores = search.quick(texts, nullptr);
-        for (size_t k = 0; k < states.size(); ++k) states[k].score = scores[k];
+        for (size_t k = 0; k < states.size(); ++k) states[k].score = states[k].first_score = scores[k];
     }
     for (size_t k = 0; k < states.size(); ++k) {
         StartReport r;
@@ -307,19 +321,41 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
             return search.elapsed() - t_start >= share * options.seconds;
         });
     }
-    // Phase 2: the best unconverged state continues until the budget runs out.
+    // Phase 2: the best unconverged state continues until the budget runs out. When every state has
+    // converged, the next valid candidate starts; when none is left, the best state's steps are reset.
+    size_t next_later = 0;
     for (;;) {
+        if (search.out_of_budget()) break;
         State* best = nullptr;
         for (State& s : states)
             if (!s.converged() && std::isfinite(s.score) && (!best || s.score < best->score)) best = &s;
-        if (!best || search.out_of_budget()) break;
+        if (!best && next_later < later.size()) {
+            const int i = later[next_later++];
+            states.push_back(search.make_state(programs[size_t(i)], i));
+            states.back().score = states.back().first_score = search.quick({states.back().text}, &states.back())[0];
+            StartReport r;
+            r.program = i;
+            r.exact_before = exact[size_t(i)].cd;
+            r.quick_before = std::isfinite(states.back().score) ? states.back().score : -1;
+            out.starts.push_back(r);
+            continue;
+        }
+        if (!best) {
+            for (State& s : states)
+                if (std::isfinite(s.score) && (!best || s.score < best->score)) best = &s;
+            if (!best || best->restarts >= kMaxRestarts) break;
+            best->restarts++;
+            search.reset_steps(*best);
+        }
         search.run(*best, [] { return false; });
     }
     // Judge every start's result exactly; keep the best, never worse than the best start.
     std::vector<std::string> finals;
     std::vector<size_t> which;
     for (size_t k = 0; k < states.size(); ++k) {
-        if (states[k].text == programs[size_t(states[k].start)]) {
+        // Only a state that the search improved is judged again (a start that failed the cheap evaluation,
+        // a runaway program say, is never run a second time).
+        if (states[k].text == programs[size_t(states[k].start)] || !(states[k].score < states[k].first_score)) {
             out.starts[k].exact_after = exact[size_t(states[k].start)].cd;
             continue;
         }

@@ -71,7 +71,8 @@ Score evaluate(const geometry::NearestNeighbours& dense, const geometry::Nearest
     for (geometry::Vec3& v : mesh.vertices)
         for (double& x : v) x /= kProgramFrame;
     const geometry::NearestNeighbours& target = quick ? subset : dense;
-    const size_t n = quick ? size_t(std::max(1, o.search_points)) : dense.cloud().size();
+    const size_t n = quick ? size_t(std::clamp(std::lround(o.search_density * geometry::surface_area(mesh)), 512L, 8192L))
+                           : dense.cloud().size();
     try {
         const auto samples = geometry::sample_surface(mesh, n, o.seed);
         s.cd = geometry::chamfer_distance(samples.points, target).value() * kUnitCubeCd;

@@ -15,9 +15,13 @@ namespace {
 struct EvalArgs {
     std::string pred, gt, pattern = "{id}.py", report, model;
     int candidates = 10, points = 0;
+    double refine_seconds = 0;
+    size_t refine_evaluations = 0;
     eval::EvalOptions options;
     bool no_renormalize = false, no_iou = false;
 };
+
+int evaluate_pattern(EvalArgs& args, const std::string& pattern, const std::string& report, const std::string& title);
 
 }  // namespace
 
@@ -33,6 +37,13 @@ Runner add_eval_command(CLI::App& app) {
     cmd->add_option("--candidates", a->candidates, "with --model: candidates per shape (the ablation: 1 vs 10)")
         ->capture_default_str();
     cmd->add_option("--points", a->points, "with --model: points per cloud (the ablation: 128 vs 256; 0: the model's)");
+    cmd->add_option("--refine-seconds", a->refine_seconds,
+                    "with --model: test-time refinement per shape (0: off, the paper's protocol); the report then "
+                    "shows the best candidate before and the refined program after")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 86400.0));
+    cmd->add_option("--refine-evaluations", a->refine_evaluations,
+                    "with --model: a refinement budget in evaluations instead of seconds (machine-independent)");
     cmd->add_option("--gt", a->gt, "directory of ground-truth meshes <id>.stl/.obj/.ply/.off")->required();
     cmd->add_option("--candidates-pattern", a->pattern, "program names per sample; {id} is the mesh stem, * and ? wildcards")
         ->capture_default_str();
@@ -53,6 +64,9 @@ Runner add_eval_command(CLI::App& app) {
                                           "--workers", std::to_string(a->options.workers)};
             if (a->model != "default") args.insert(args.end(), {"--model", a->model});
             if (a->points > 0) args.insert(args.end(), {"--points", std::to_string(a->points)});
+            args.insert(args.end(), {"--refine-seconds", std::to_string(a->refine_seconds)});
+            if (a->refine_evaluations > 0)
+                args.insert(args.end(), {"--refine-evaluations", std::to_string(a->refine_evaluations)});
             std::fprintf(stderr, "eval: reconstructing %s into %s with %s\n", a->gt.c_str(), a->pred.c_str(),
                          a->model.c_str());
             if (int rc = run_ml_tool(args); rc != 0)
@@ -63,11 +77,25 @@ Runner add_eval_command(CLI::App& app) {
         if (a->pred.empty()) throw std::runtime_error("--pred is required (or --model)");
         a->options.renormalize = !a->no_renormalize;
         a->options.iou = !a->no_iou;
-        std::vector<eval::Sample> samples = eval::match_samples(a->pred, a->gt, a->pattern);
+        const bool refined = !a->model.empty() && (a->refine_seconds > 0 || a->refine_evaluations > 0);
+        int rc = evaluate_pattern(*a, a->pattern, a->report, refined ? "before refinement: the best candidate" : "");
+        if (rc != kExitOk || !refined) return rc;
+        return evaluate_pattern(*a, "{id}.py", a->report.empty() ? "" : a->report + "/refined",
+                                "after refinement: the refined program");
+    };
+}
+
+namespace {
+
+int evaluate_pattern(EvalArgs& args, const std::string& pattern, const std::string& report, const std::string& title) {
+    EvalArgs* a = &args;
+    if (!title.empty()) std::printf("## %s\n\n", title.c_str());
+    {
+        std::vector<eval::Sample> samples = eval::match_samples(a->pred, a->gt, pattern);
         if (samples.empty()) throw std::runtime_error(a->gt + ": no ground-truth meshes (.stl .obj .ply .off)");
         size_t without = 0;
         for (const auto& s : samples) without += s.candidates.empty();
-        std::fprintf(stderr, "eval: %zu samples, %zu without any candidate matching '%s'\n", samples.size(), without, a->pattern.c_str());
+        std::fprintf(stderr, "eval: %zu samples, %zu without any candidate matching '%s'\n", samples.size(), without, pattern.c_str());
         ProgressBar bar("eval", samples.size());
         size_t invalid = 0;
         auto results = eval::evaluate(samples, a->options, [&](size_t done, size_t, const eval::SampleResult& r) {
@@ -78,20 +106,22 @@ Runner add_eval_command(CLI::App& app) {
         std::printf("%s", eval::summary_markdown(results).c_str());
         for (const auto& r : results)
             if (!r.error.empty()) std::printf("  %s: %s\n", r.id.c_str(), r.error.c_str());
-        if (!a->report.empty()) {
-            eval::write_report(results, a->options, a->report);
-            std::printf("report: %s/summary.md\n", a->report.c_str());
+        if (!report.empty()) {
+            eval::write_report(results, a->options, report);
+            std::printf("report: %s/summary.md\n", report.c_str());
             ProgressBar views("views", samples.size());
             report::ViewOptions vo;
             vo.seed = a->options.seed;
             vo.time_limit_s = a->options.time_limit_s;
             vo.iou = false;  // the page shows eval's own IoU of the chosen candidate instead
-            report::write_eval_views(samples, results, a->report, vo, [&](size_t done, size_t) { views.update(done, ""); });
+            report::write_eval_views(samples, results, report, vo, [&](size_t done, size_t) { views.update(done, ""); });
             views.finish();
-            std::printf("views: %s/index.html\n", a->report.c_str());
+            std::printf("views: %s/index.html\n", report.c_str());
         }
         return kExitOk;
-    };
+    }
 }
+
+}  // namespace
 
 }  // namespace cadrecode::cli

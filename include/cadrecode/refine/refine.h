@@ -4,7 +4,7 @@
 // The objective is the symmetric Chamfer distance between the program's surface and the input's points,
 // both in the model frame (the program's +-100 frame divided by 100), reported x1000 in the unit cube of
 // the published metric (../shared/docs/cadrecode-reference.md section 6). During the search it is evaluated
-// cheaply (no BRepCheck, a coarse tessellation, a few thousand samples, the same sampling seed every time);
+// cheaply (no BRepCheck, a coarse tessellation, samples at a fixed density, the same seed every time);
 // the returned program is judged exactly: full validity checks, the reference tessellation, as many
 // samples as the input has points. It is never worse, by that exact measure, than the best start.
 //
@@ -41,7 +41,10 @@ struct ScorerOptions {
     double time_limit_s = 3.0;     // per program, exact scores (the executor's limit); the hard kill comes 2 s later
     double search_time_limit_s = 1.0;  // per program, cheap evaluations (the hard kill comes 1 s later)
     size_t memory_limit_mb = 8192; // per worker
-    int search_points = 2048;      // surface samples per cheap evaluation
+    // Surface samples of a cheap evaluation per unit of area in the model frame (clamped to 512..8192): a
+    // fixed density, not a fixed count, so that the distance's sampling floor does not reward a smaller
+    // surface (with a fixed count, a box 1 % too small scores better than the right one).
+    double search_density = 400;
     int search_target_points = 4096;  // input points the cheap evaluation compares against (a fixed subset)
     double search_deflection = 0.01;  // relative linear deflection of the cheap tessellation (reference: 0.001)
     double search_angle = 0.5;        // angular deflection of the cheap tessellation (reference: 0.1)

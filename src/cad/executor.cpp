@@ -109,6 +109,7 @@ void check_result(ExecResult& r, const TopoDS_Shape& s, const ExecOptions& optio
             return;
         }
     }
+    if (!options.properties && !options.check) return;
     occt("properties", [&] {
         GProp_GProps vp, sp;
         BRepGProp::VolumeProperties(s, vp);

@@ -60,6 +60,7 @@ Score evaluate(const geometry::NearestNeighbours& dense, const geometry::Nearest
     eo.time_limit_s = quick ? o.search_time_limit_s : o.time_limit_s;
     eo.check = !quick;
     eo.tessellate = !quick;
+    eo.properties = !quick;  // the exact volume integral costs more than the cheap check on the mesh below
     const cad::ExecResult r = cad::execute_program(source, eo);
     Score s;
     s.verdict = r.verdict;
@@ -70,6 +71,11 @@ Score evaluate(const geometry::NearestNeighbours& dense, const geometry::Nearest
     geometry::Mesh mesh = quick ? cad::tessellate(*r.shape, o.search_deflection, o.search_angle) : *r.mesh;
     for (geometry::Vec3& v : mesh.vertices)
         for (double& x : v) x /= kProgramFrame;
+    if (quick && !(geometry::signed_volume(mesh) > 0)) {  // the cheap stand-in for the volume > 0 check
+        s.verdict = cad::Verdict::ZeroVolume;
+        s.message = "the coarse mesh encloses no positive volume";
+        return s;
+    }
     const geometry::NearestNeighbours& target = quick ? subset : dense;
     const size_t n = quick ? size_t(std::clamp(std::lround(o.search_density * geometry::surface_area(mesh)), 512L, 8192L))
                            : dense.cloud().size();

@@ -86,6 +86,9 @@ struct ExecOptions {
     std::string result_variable = "r";
     bool check = true;               // run the CAD validity checks (BRepCheck, volume)
     bool tessellate = true;          // mesh the result like CadQuery's tessellate(0.001, 0.1)
+    // Exact volume, area and box (Properties) and the volume > 0 check. Only with check = false may this be
+    // turned off (the refinement's cheap evaluations): then props holds only solids and faces.
+    bool properties = true;
     bool parallel_booleans = false;  // OCCT's parallel mode for booleans (CadQuery: true; same results)
     double max_abs_number = 1e6;     // numbers beyond this reaching a CAD call are rejected (LimitError)
 };

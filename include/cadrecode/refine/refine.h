@@ -46,8 +46,8 @@ struct ScorerOptions {
     // surface (with a fixed count, a box 1 % too small scores better than the right one).
     double search_density = 400;
     int search_target_points = 4096;  // input points the cheap evaluation compares against (a fixed subset)
-    double search_deflection = 0.01;  // relative linear deflection of the cheap tessellation (reference: 0.001)
-    double search_angle = 0.5;        // angular deflection of the cheap tessellation (reference: 0.1)
+    double search_deflection = 0.02;  // relative linear deflection of the cheap tessellation (reference: 0.001)
+    double search_angle = 0.6;        // angular deflection of the cheap tessellation (reference: 0.1)
     uint64_t seed = 0;                // sampling seed of every evaluation (exact scores use it too)
 };
 

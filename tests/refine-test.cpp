@@ -215,10 +215,12 @@ TEST(RefineCli, FitsAPerturbedRealProgramToItsMesh) {
     const std::string data = test::shared_data_dir();
     if (data.empty()) GTEST_SKIP() << "../shared/data is absent";
     const std::string id = data + "/cadrecode-v1.5/train_batch_63_630026";
-    // The real program with its numbers moved: 32 -> 37 (a cylinder's x), 44 -> 40 (its height).
+    // The real program with a cylinder moved and shrunk: moveTo(32,31).cylinder(44,30) becomes
+    // moveTo(40,25).cylinder(44,22).
     std::string prog = util::read_file(id + ".py");
-    ASSERT_NE(prog.find("moveTo(32,31)"), std::string::npos);
-    prog.replace(prog.find("moveTo(32,31)"), 13, "moveTo(37,31)");
+    const std::string was = "moveTo(32,31).cylinder(44,30)";
+    ASSERT_NE(prog.find(was), std::string::npos);
+    prog.replace(prog.find(was), was.size(), "moveTo(40,25).cylinder(44,22)");
     test::TempDir tmp("refine-cli");
     const std::string in = (tmp.path() / "start.py").string(), out = (tmp.path() / "out.py").string();
     util::write_file_atomic(in, prog);

@@ -534,6 +534,9 @@ Parametrized parametrize(std::string_view source) {
             p.is_int = l.is_int;
             p.group = l.group;
             p.positive = l.kind == Kind::Size && l.local != "depth";
+            if (l.kind == Kind::Position && l.key.size() >= 2 && l.key[l.key.size() - 2] == '_' &&
+                (l.key.back() == 'x' || l.key.back() == 'y' || l.key.back() == 'z'))
+                p.axis = l.key.back();
             p.role = l.role.substr(l.role.find(": ") == std::string::npos ? 0 : l.role.find(": ") + 2);
             set_range(p, l.kind, scale);
             out.parameters.push_back(p);

@@ -19,12 +19,20 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int kMaxStepUnits = 32;  // the largest step, in units of the resolution
 constexpr int kMaxRestarts = 3;    // step resets of a converged state
 
-// A program under refinement: its text, its numbers as parameters, and a step per parameter.
+// A direction of the pattern search: one number, or several moving together (a body translated along an
+// axis, or scaled), each by its coefficient times the step.
+struct Direction {
+    std::string kind;  // "number", "move body", "scale body"
+    std::vector<std::pair<size_t, double>> coeffs;
+};
+
+// A program under refinement: its text, its numbers as parameters, and a step per direction.
 struct State {
     std::string text;
     edit::Parametrized par;
     std::vector<double> values;
-    std::vector<int> steps;  // in units of the resolution; 0: this number has converged
+    std::vector<Direction> dirs;
+    std::vector<int> steps;  // per direction, in units of the resolution; 0: this direction has converged
     double score = kInf;     // the cheap objective
     double first_score = kInf;  // at the start
     bool structural_done = false;
@@ -104,11 +112,44 @@ public:
     // Steps back to their first sizes: a converged pattern search often finds more from a wider look.
     void reset_steps(State& s) const {
         s.steps.clear();
-        for (const auto& p : s.par.parameters) {
-            const double mag = std::max(std::fabs(p.value), p.positive ? 4.0 : 8.0);
+        for (const Direction& d : s.dirs) {
+            double mag = 0;
+            for (const auto& [i, c] : d.coeffs) {
+                const edit::Parameter& p = s.par.parameters[i];
+                mag = std::max(mag, std::max(std::fabs(s.values[i]), p.positive ? 4.0 : 8.0));
+            }
+            if (d.kind != "number") mag = 16;
             s.steps.push_back(std::clamp(int(std::lround(mag / 4.0 / res_)), 1, 16));
         }
         s.structural_done = false;
+    }
+
+    // Every number alone; then, per body with more than one number, its coordinates translated along each
+    // axis together, and all its numbers scaled about the origin of its plane (the largest moving by the step).
+    static std::vector<Direction> directions(const edit::Parametrized& par, const std::vector<double>& values) {
+        std::vector<Direction> out;
+        for (size_t i = 0; i < par.parameters.size(); ++i) out.push_back({"number", {{i, 1.0}}});
+        std::map<std::string, std::vector<size_t>> groups;
+        for (size_t i = 0; i < par.parameters.size(); ++i)
+            if (par.parameters[i].group != "workplanes") groups[par.parameters[i].group].push_back(i);
+        for (const auto& [g, members] : groups) {
+            if (members.size() < 2) continue;
+            for (char axis : {'x', 'y'}) {
+                Direction d{"move body", {}};
+                for (size_t i : members)
+                    if (par.parameters[i].axis == axis) d.coeffs.push_back({i, 1.0});
+                if (d.coeffs.size() >= 2) out.push_back(d);
+            }
+            double m = 0;
+            for (size_t i : members) m = std::max(m, std::fabs(values[i]));
+            if (m <= 0) continue;
+            Direction d{"scale body", {}};
+            for (size_t i : members)
+                if (values[i] != 0 && (par.parameters[i].axis || par.parameters[i].positive))
+                    d.coeffs.push_back({i, values[i] / m});
+            if (d.coeffs.size() >= 2) out.push_back(d);
+        }
+        return out;
     }
 
     // A state for program text (its numbers parsed); score not yet known.
@@ -122,65 +163,69 @@ public:
             s.par.source = text;
         }
         for (const auto& p : s.par.parameters) s.values.push_back(p.value);
+        s.dirs = directions(s.par, s.values);
         reset_steps(s);
         s.text = s.par.parameters.empty() ? text : render_numbers(s.par, s.values);
         return s;
     }
 
-    // One step of the pattern search on a few numbers: try +-step on each, keep the best improvement.
+    // One step of the pattern search on a few directions: try +-step along each, keep the best improvement.
     void number_step(State& s) {
-        const size_t n = s.values.size();
+        const size_t n = s.dirs.size();
         const size_t per_batch = size_t(std::max(1, scorer_.options().workers / 2));
-        std::vector<size_t> params;
-        for (size_t k = 0; k < n && params.size() < per_batch; ++k) {
-            const size_t i = (s.next_param + k) % n;
-            if (s.steps[i] > 0) params.push_back(i);
+        std::vector<size_t> dirs;
+        for (size_t k = 0; k < n && dirs.size() < per_batch; ++k) {
+            const size_t d = (s.next_param + k) % n;
+            if (s.steps[d] > 0) dirs.push_back(d);
         }
-        if (params.empty()) return;
-        s.next_param = (params.back() + 1) % n;
+        if (dirs.empty()) return;
+        s.next_param = (dirs.back() + 1) % n;
         struct Move {
-            size_t param;
-            double value;
+            size_t dir;
+            std::vector<double> values;
         };
         std::vector<Move> moves;
         std::vector<std::string> texts;
-        for (size_t i : params) {
-            const edit::Parameter& p = s.par.parameters[i];
-            for (int dir : {1, -1}) {
-                double v = s.values[i] + dir * s.steps[i] * res_;
-                if (p.positive && v < res_) {
-                    if (s.values[i] - res_ < res_ * 0.5) continue;  // already at the smallest size
-                    v = res_;
-                }
+        for (size_t d : dirs) {
+            for (int sign : {1, -1}) {
                 std::vector<double> vals = s.values;
-                vals[i] = v;
-                moves.push_back({i, v});
+                bool changed = false;
+                for (const auto& [i, c] : s.dirs[d].coeffs) {
+                    double v = s.values[i] + sign * s.steps[d] * res_ * c;
+                    v = std::round(v / res_) * res_;
+                    if (s.par.parameters[i].positive && v < res_) v = res_;
+                    changed |= v != s.values[i];
+                    vals[i] = v;
+                }
+                if (!changed) continue;
                 texts.push_back(render_numbers(s.par, vals));
+                moves.push_back({d, std::move(vals)});
             }
         }
         if (texts.empty()) {
-            for (size_t i : params) s.steps[i] = 0;
+            for (size_t d : dirs) s.steps[d] = 0;
             return;
         }
         const std::vector<double> scores = quick(texts, &s);
-        MoveStats& st = stats_["number"];
-        st.tried += texts.size();
         size_t best = texts.size();
-        for (size_t k = 0; k < texts.size(); ++k)
+        for (size_t k = 0; k < texts.size(); ++k) {
+            stats_[s.dirs[moves[k].dir].kind].tried++;
             if (scores[k] < s.score && (best == texts.size() || scores[k] < scores[best])) best = k;
+        }
         std::map<size_t, bool> improved;
-        for (size_t k = 0; k < texts.size(); ++k) improved[moves[k].param] |= scores[k] < s.score;
-        for (size_t i : params) {
-            if (best < texts.size() && moves[best].param == i) {
-                s.steps[i] = std::min(kMaxStepUnits, s.steps[i] * 2);
-            } else if (!improved[i]) {
-                s.steps[i] /= 2;
+        for (size_t k = 0; k < texts.size(); ++k) improved[moves[k].dir] |= scores[k] < s.score;
+        for (size_t d : dirs) {
+            if (best < texts.size() && moves[best].dir == d) {
+                s.steps[d] = std::min(kMaxStepUnits, s.steps[d] * 2);
+            } else if (!improved[d]) {
+                s.steps[d] /= 2;
             }
         }
         if (best < texts.size()) {
+            MoveStats& st = stats_[s.dirs[moves[best].dir].kind];
             st.accepted++;
             st.gain += s.score - scores[best];
-            s.values[moves[best].param] = moves[best].value;
+            s.values = moves[best].values;
             s.text = texts[best];
             s.score = scores[best];
         }
@@ -223,6 +268,7 @@ public:
             next.par = edit::Parametrized{};
             next.par.source = texts[best];
             next.values.clear();
+            next.dirs.clear();
             next.steps.clear();
             next.score = scores[best];
         }

@@ -30,6 +30,7 @@ struct Parameter {
     std::string role;                         // what it is, in words ("width of rectangle 1")
     int uses = 0;                             // literals it replaces
     bool positive = false;  // a size that must stay above zero (lengths, radii); an extrusion depth is signed
+    char axis = 0;          // 'x', 'y' or 'z' for a coordinate (a point, a centre, a position, an origin); else 0
 };
 
 struct Parametrized {

@@ -11,10 +11,10 @@
 //      1 to 4 units), evaluated two at a time as the search does, in evaluations per second.
 // The last line is machine-readable: "BENCH refine key=value ...".
 //
-//   bench_refine --recovery N [--seconds S] [--data DIR] [--seed K]
+//   bench_refine --recovery N [--seconds S | --evaluations E] [--data DIR] [--seed K]
 //
 // Recovery instead: N real programs with every number (every parametrize parameter) moved by a random 1
-// to 8 units (seeded; sizes stay positive), refined for S seconds against their own CadQuery meshes; the
+// to 8 units (seeded; sizes stay positive), refined for S seconds (or E evaluations) against their own CadQuery meshes; the
 // share that comes back to CD x1000 <= 0.3 (the metric's floor is about 0.15). One line per program, then
 // "BENCH refine_recovery ...".
 #include <algorithm>
@@ -63,7 +63,8 @@ std::vector<cadrecode::geometry::Vec3> target_of(const fs::path& program, uint64
     return geometry::sample_surface(gt, 8192, seed).points;
 }
 
-int run_recovery(const std::vector<fs::path>& programs, size_t n, double seconds, uint64_t seed, int workers) {
+int run_recovery(const std::vector<fs::path>& programs, size_t n, double seconds, size_t evaluations, uint64_t seed,
+                 int workers) {
     using namespace cadrecode;
     std::mt19937_64 rng(seed);
     size_t recovered = 0, tried = 0, invalid_start = 0;
@@ -85,6 +86,7 @@ int run_recovery(const std::vector<fs::path>& programs, size_t n, double seconds
         refine::Scorer scorer(target_of(programs[k], 3), so);
         refine::RefineOptions ro;
         ro.seconds = seconds;
+        ro.max_evaluations = evaluations;
         const auto t0 = Clock::now();
         const refine::RefineResult r = refine::refine({moved}, scorer, ro);
         const double dt = ms_since(t0) / 1000;
@@ -102,9 +104,9 @@ int run_recovery(const std::vector<fs::path>& programs, size_t n, double seconds
         std::fflush(stdout);
     }
     std::printf("BENCH refine_recovery programs=%zu invalid_start=%zu recovered=%zu share=%.3f median_before=%.3f "
-                "median_after=%.3f median_seconds=%.2f budget_s=%.1f\n",
+                "median_after=%.3f median_seconds=%.2f budget_s=%.1f budget_evaluations=%zu\n",
                 tried, invalid_start, recovered, tried ? double(recovered) / double(tried) : 0.0, median(before),
-                median(after), median(times), seconds);
+                median(after), median(times), evaluations ? 0.0 : seconds, evaluations);
     return 0;
 }
 
@@ -117,12 +119,14 @@ int main(int argc, char** argv) {
     int workers = 2;
     size_t recovery = 0;
     double seconds = 10;
+    size_t evaluations_budget = 0;
     uint64_t seed = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--data")) data = argv[i + 1];
         else if (!std::strcmp(argv[i], "--recovery")) recovery = std::stoul(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--seconds")) seconds = std::stod(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--seed")) seed = std::stoull(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--evaluations")) evaluations_budget = std::stoul(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--count")) count = std::stoul(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--mutants")) mutants = std::stoul(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--workers")) workers = std::stoi(argv[i + 1]);
@@ -141,7 +145,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_refine: no .py/.stl pairs in %s\n", data.c_str());
         return 2;
     }
-    if (recovery > 0) return run_recovery(programs, recovery, seconds, seed, workers);
+    if (recovery > 0) return run_recovery(programs, recovery, seconds, evaluations_budget, seed, workers);
     if (programs.size() > count) programs.resize(count);
     refine::ScorerOptions so;
     so.workers = workers;

@@ -26,8 +26,7 @@ using geometry::Vec3;
 
 namespace {
 
-// The program frame spans [-100, 100] where the model frame spans [-1, 1].
-constexpr double kProgramFrame = 100.0;
+using refine::kProgramFrame;
 // The scoring reference is sampled with a seed no candidate uses.
 constexpr uint64_t kReferenceSeedSalt = 0x5eedf00dULL;
 

@@ -14,8 +14,6 @@ namespace cadrecode::refine {
 
 namespace {
 
-// The program frame spans [-100, 100] where the model frame spans [-1, 1].
-constexpr double kProgramFrame = 100.0;
 // Squared distances in the model frame [-1,1] times this are squared distances in the unit cube of the
 // metrics (a side of 2 becomes 1), times 1000 for the published scale.
 constexpr double kUnitCubeCd = 0.25 * 1000.0;

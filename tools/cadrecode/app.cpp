@@ -7,10 +7,19 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <stdexcept>
 
 #include "commands.h"
 
 namespace cadrecode::cli {
+
+void check_output_folder(const std::string& path, const std::string& what) {
+    if (path.empty()) return;
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty() && !std::filesystem::is_directory(parent))
+        throw std::runtime_error(path + ": the folder of the " + what + " (" + parent.string() +
+                                 ") does not exist; create it first");
+}
 
 int run_app(CLI::App& app, const std::vector<Runner>& runners, int argc, char** argv) {
     try {

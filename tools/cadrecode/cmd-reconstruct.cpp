@@ -117,6 +117,10 @@ Runner add_reconstruct_command(CLI::App& app) {
                         a->input.c_str(), a->out.c_str(), total, valid, skipped, errors);
             return kExitOk;
         }
+        check_output_folder(a->out, "program");
+        check_output_folder(a->step, "STEP file");
+        check_output_folder(a->stl, "STL file");
+        check_output_folder(a->json, "JSON report");
         recon::Input input = recon::read_input(a->input);
         std::unique_ptr<ProgressBar> bar;
         std::string stage;

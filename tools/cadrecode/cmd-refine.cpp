@@ -20,14 +20,6 @@ struct RefineArgs {
     bool quiet = false;
 };
 
-// Fails before any work when an output's folder does not exist.
-void check_output_folder(const std::string& path, const char* what) {
-    if (path.empty()) return;
-    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty() && !std::filesystem::is_directory(parent))
-        throw std::runtime_error(path + ": the folder of the " + std::string(what) + " does not exist");
-}
-
 }  // namespace
 
 Runner add_refine_command(CLI::App& app) {

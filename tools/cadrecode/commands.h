@@ -37,6 +37,10 @@ constexpr const char* kReconstructSummary =
     "(test-time sampling of several candidates, the valid one closest to the input wins).";
 constexpr const char* kTrainSummary = "Train a CAD-Recode model on generated shards (the paper's recipe by default).";
 
+// Throws (exit 2) before any work when the folder an output would go to does not exist; `what` names it
+// in the message ("program", "STEP file"). Empty paths pass.
+void check_output_folder(const std::string& path, const std::string& what);
+
 // Exit codes shared by every subcommand.
 constexpr int kExitOk = 0;
 constexpr int kExitInvalid = 1;  // the input was processed and found invalid

@@ -36,6 +36,9 @@
 
 namespace cadrecode::refine {
 
+// The program frame spans [-100, 100] where the model frame (the input normalised) spans [-1, 1].
+inline constexpr double kProgramFrame = 100.0;
+
 struct ScorerOptions {
     int workers = 2;               // worker processes
     double time_limit_s = 3.0;     // per program, exact scores (the executor's limit); the hard kill comes 2 s later

@@ -1,6 +1,7 @@
 // Reconstruction pipeline with a scripted ProgramWriter: selection by Chamfer distance to the input, invalid
 // candidates, the frame mapping back to the input's position and size, point-cloud inputs, determinism.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -193,9 +194,10 @@ TEST(Reconstruct, FolderWritesEveryCandidateAndResumes) {
                                         [&](const recon::FolderProgress& p) { ids.push_back(p.last_id); }),
               2u);
     EXPECT_EQ(ids, (std::vector<std::string>{"a", "b"}));
-    for (const char* f : {"a.c0.py", "a.c1.py", "a.json", "b.c0.py", "b.c1.py", "b.json"})
+    for (const char* f : {"a.c0.py", "a.c1.py", "a.json", "a.py", "b.c0.py", "b.c1.py", "b.json", "b.py"})
         EXPECT_TRUE(fs::exists(pred / f)) << f;
     EXPECT_EQ(util::read_file((pred / "a.c1.py").string()), kRight);
+    EXPECT_EQ(util::read_file((pred / "a.py").string()), kRight);  // the chosen one (no refinement here)
     // A second run finds both done and reconstructs nothing.
     size_t skipped = 0;
     EXPECT_EQ(recon::reconstruct_folder(gt.string(), pred.string(), w, opt,
@@ -224,4 +226,32 @@ TEST(Reconstruct, FolderWritesEveryCandidateAndResumes) {
     io::write_stl_binary(test::box_mesh(2, 1, 1), (gt / "b.obj").string());
     const std::string err = test::error_message([&] { recon::reconstruct_folder(gt.string(), pred.string(), w, opt); });
     EXPECT_NE(err.find("b.obj"), std::string::npos) << err;
+}
+
+TEST(Reconstruct, RefinementReplacesTheCandidateOnlyWhenCloser) {
+    // The only candidate is the box shifted by 30 units: refinement moves it back (exactly, for a box).
+    ScriptedWriter w;
+    w.programs = {kShifted, kInvalid};
+    recon::ReconstructOptions opt;
+    opt.candidates = 2;
+    opt.dense_points = 4096;
+    opt.refine.max_evaluations = 200;
+    const auto res = recon::reconstruct(mesh_input(), w, opt);
+    ASSERT_TRUE(res.ok());
+    ASSERT_TRUE(res.refined.ok());
+    EXPECT_TRUE(res.improved());
+    EXPECT_EQ(res.candidates[0].program, kShifted);  // the candidates stay as written
+    EXPECT_NE(res.program().find("moveTo(0,0)"), std::string::npos) << res.program();
+    EXPECT_LT(res.cd(), res.candidates[0].cd / 10);
+    EXPECT_EQ(res.cd(), res.refined.cd_after);
+    const auto j = nlohmann::json::parse(recon::result_to_json(res));
+    EXPECT_EQ(j.at("program").get<std::string>(), res.program());
+    EXPECT_DOUBLE_EQ(j.at("refine").at("cd_before").get<double>(), res.candidates[0].cd);
+    // The right box is already at the floor: refinement keeps it as it is.
+    w.programs = {kRight};
+    opt.candidates = 1;
+    const auto same = recon::reconstruct(mesh_input(), w, opt);
+    ASSERT_TRUE(same.ok());
+    EXPECT_EQ(same.program(), kRight);
+    EXPECT_LE(same.cd(), same.candidates[0].cd);
 }

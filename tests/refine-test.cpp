@@ -188,8 +188,8 @@ TEST(Refine, BudgetHoldsWhenAProgramMakesOcctSpin) {
     const std::string runaway = util::read_file(test::source_file("tests/data/runaway-unify-same-domain.py"));
     refine::Scorer scorer(target_of(kRight));
     std::vector<refine::Score> given(2);
-    given[0].cd = 0.01;
-    given[1].cd = 60;
+    given[0].cd = given[0].objective = 0.01;
+    given[1].cd = given[1].objective = 60;
     refine::RefineOptions o;
     o.seconds = 1.5;
     const auto t0 = std::chrono::steady_clock::now();

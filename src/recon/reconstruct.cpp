@@ -233,7 +233,7 @@ ReconstructResult refine_programs(const Input& input, const std::vector<std::str
 }
 
 bool ReconstructResult::improved() const {
-    return ok() && refined.ok() && refined.cd_after >= 0 && refined.cd_after < candidates[std::size_t(best)].cd &&
+    return ok() && refined.ok() && refined.cd_after >= 0 && refined.cd_after <= candidates[std::size_t(best)].cd &&
            refined.program != candidates[std::size_t(best)].program;
 }
 

@@ -86,7 +86,7 @@ public:
             evaluations_ += todo.size();
             if (owner) owner->evaluations += todo.size();
             for (size_t k = 0; k < todo.size(); ++k) {
-                const double v = scores[k].valid() ? scores[k].cd : kInf;
+                const double v = scores[k].valid() ? scores[k].objective : kInf;
                 invalid_ += !scores[k].valid();
                 cache_[todo[k]] = v;
             }
@@ -331,6 +331,7 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
     out.start = starts[0];
     out.program = programs[size_t(starts[0])];
     out.cd_before = out.cd_after = exact[size_t(starts[0])].cd;
+    out.objective_before = out.objective_after = exact[size_t(starts[0])].objective;
 
     Search search(scorer, options, progress);
     search.best_before_ = out.cd_before;
@@ -409,17 +410,21 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
         which.push_back(k);
     }
     const auto judged = scorer.exact(finals);
+    std::vector<double> objective_after(states.size(), kInf);
     for (size_t j = 0; j < judged.size(); ++j) {
         const size_t k = which[j];
         out.starts[k].exact_after = judged[j].valid() ? judged[j].cd : -1;
+        if (judged[j].valid()) objective_after[k] = judged[j].objective;
     }
     for (size_t k = 0; k < states.size(); ++k) {
         out.starts[k].quick_after = std::isfinite(states[k].score) ? states[k].score : -1;
         out.starts[k].evaluations = states[k].evaluations;
         out.starts[k].converged = states[k].converged();
+        // The best exact objective wins, but never a program farther from the input than the best start.
         const double cd = out.starts[k].exact_after;
-        if (cd >= 0 && cd < out.cd_after) {
+        if (cd >= 0 && cd <= out.cd_before && objective_after[k] < out.objective_after) {
             out.cd_after = cd;
+            out.objective_after = objective_after[k];
             out.program = states[k].text;
             out.start = states[k].start;
         }
@@ -442,6 +447,8 @@ std::string result_to_json(const RefineResult& r, int indent) {
     j["start"] = r.start;
     j["cd_before"] = r.cd_before;
     j["cd_after"] = r.cd_after;
+    j["objective_before"] = r.objective_before;
+    j["objective_after"] = r.objective_after;
     j["evaluations"] = r.evaluations;
     j["invalid_evaluations"] = r.invalid_evaluations;
     j["worker_restarts"] = r.worker_restarts;

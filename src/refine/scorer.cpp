@@ -21,15 +21,17 @@ constexpr double kUnitCubeCd = 0.25 * 1000.0;
 constexpr double kGraceS = 2.0;
 
 std::string encode(const Score& s) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g %d\n", s.cd, static_cast<int>(s.verdict));
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%.17g %.17g %.17g %d\n", s.cd, s.renormalized_cd, s.objective,
+                  static_cast<int>(s.verdict));
     return buf + s.message;
 }
 
 Score decode(const std::string& text) {
     Score s;
     int v = 0;
-    if (std::sscanf(text.c_str(), "%lf %d", &s.cd, &v) != 2) throw std::runtime_error("bad scorer reply");
+    if (std::sscanf(text.c_str(), "%lf %lf %lf %d", &s.cd, &s.renormalized_cd, &s.objective, &v) != 4)
+        throw std::runtime_error("bad scorer reply");
     s.verdict = static_cast<cad::Verdict>(v);
     const size_t nl = text.find('\n');
     if (nl != std::string::npos) s.message = text.substr(nl + 1);
@@ -41,17 +43,33 @@ Score decode(const std::string& text) {
 struct Scorer::Impl {
     geometry::NearestNeighbours dense;
     geometry::NearestNeighbours subset;
+    geometry::Box3 box;
     std::unique_ptr<util::WorkerPool> pool;
     Impl(const std::vector<geometry::Vec3>& target, size_t subset_size)
         : dense(target),
           subset(std::vector<geometry::Vec3>(target.begin(),
-                                             target.begin() + long(std::min(subset_size, target.size())))) {}
+                                             target.begin() + long(std::min(subset_size, target.size())))),
+          box(geometry::bounding_box(target)) {}
 };
 
 namespace {
 
 // Runs in a worker. Mode 'q': the cheap objective; 'x': the exact score.
-Score evaluate(const geometry::NearestNeighbours& dense, const geometry::NearestNeighbours& subset,
+// Centre and longest side of a bounding box.
+struct Frame {
+    geometry::Vec3 centre{0, 0, 0};
+    double side = 0;
+};
+Frame frame_of(const geometry::Box3& b) {
+    Frame f;
+    for (int k = 0; k < 3; ++k) {
+        f.centre[size_t(k)] = 0.5 * (b.min[size_t(k)] + b.max[size_t(k)]);
+        f.side = std::max(f.side, b.max[size_t(k)] - b.min[size_t(k)]);
+    }
+    return f;
+}
+
+Score evaluate(const geometry::NearestNeighbours& dense, const geometry::NearestNeighbours& subset, const Frame& target_frame,
                const ScorerOptions& o, char mode, const std::string& source) {
     cad::ExecOptions eo;
     const bool quick = mode == 'q';
@@ -78,13 +96,23 @@ Score evaluate(const geometry::NearestNeighbours& dense, const geometry::Nearest
     const size_t n = quick ? size_t(std::clamp(std::lround(o.search_density * geometry::surface_area(mesh)), 512L, 8192L))
                            : dense.cloud().size();
     try {
-        const auto samples = geometry::sample_surface(mesh, n, o.seed);
-        s.cd = geometry::chamfer_distance(samples.points, target).value() * kUnitCubeCd;
+        auto samples = geometry::sample_surface(mesh, n, o.seed).points;
+        s.cd = geometry::chamfer_distance(samples, target).value() * kUnitCubeCd;
         if (!std::isfinite(s.cd)) throw std::runtime_error("the distance is not finite");
+        s.renormalized_cd = 0;
+        if (o.renormalized_weight > 0) {
+            const Frame f = frame_of(geometry::bounding_box(mesh));
+            if (!(f.side > 0)) throw std::runtime_error("the surface has no extent");
+            const double k = target_frame.side / f.side;
+            for (geometry::Vec3& p : samples)
+                for (size_t a = 0; a < 3; ++a) p[a] = (p[a] - f.centre[a]) * k + target_frame.centre[a];
+            s.renormalized_cd = geometry::chamfer_distance(samples, target).value() * kUnitCubeCd;
+        }
+        s.objective = s.cd + o.renormalized_weight * s.renormalized_cd;
     } catch (const std::exception& e) {
         s.verdict = cad::Verdict::EmptyMesh;
         s.message = std::string("cannot score the surface: ") + e.what();
-        s.cd = -1;
+        s.cd = s.renormalized_cd = s.objective = -1;
     }
     return s;
 }
@@ -100,10 +128,12 @@ Scorer::Scorer(std::vector<geometry::Vec3> target, const ScorerOptions& options)
     po.memory_limit_mb = options.memory_limit_mb;
     const Impl* impl = impl_.get();
     const ScorerOptions opts = options_;
+    const geometry::Box3 target_box = impl_->box;
     impl_->pool = std::make_unique<util::WorkerPool>(
-        [impl, opts](const std::string& request) {
+        [impl, opts, target_box](const std::string& request) {
             if (request.empty()) throw std::runtime_error("empty request");
-            return encode(evaluate(impl->dense, impl->subset, opts, request[0], request.substr(1)));
+            return encode(
+                evaluate(impl->dense, impl->subset, frame_of(target_box), opts, request[0], request.substr(1)));
         },
         po);
 }

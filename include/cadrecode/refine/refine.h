@@ -52,6 +52,11 @@ struct ScorerOptions {
     double search_deflection = 0.02;  // relative linear deflection of the cheap tessellation (reference: 0.001)
     double search_angle = 0.6;        // angular deflection of the cheap tessellation (reference: 0.1)
     uint64_t seed = 0;                // sampling seed of every evaluation (exact scores use it too)
+    // Weight of the renormalised distance in the search objective: the same distance after the program's
+    // surface is brought to the input's bounding box (centre and longest side), as the published metric
+    // renormalises a prediction by its own box. Without it, a small stray body far away costs little in
+    // the input frame but ruins the published score. 0: the input-frame distance alone.
+    double renormalized_weight = 1.0;
 };
 
 // A score of one program. cd is x1000 in the published unit-cube scale; -1 when the program is invalid.
@@ -59,6 +64,8 @@ struct Score {
     cad::Verdict verdict = cad::Verdict::Valid;
     std::string message;  // "line:col: message" when invalid
     double cd = -1;
+    double renormalized_cd = -1;  // the same after bringing the surface to the target's bounding box
+    double objective = -1;        // cd + renormalized_weight * renormalized_cd: what the search minimises
     bool valid() const { return cd >= 0; }
 };
 
@@ -128,6 +135,7 @@ struct RefineResult {
     int start = -1;             // which of the given programs it came from; -1 when none was valid
     double cd_before = -1;      // exact CD of the best valid start
     double cd_after = -1;       // exact CD of `program` (<= cd_before)
+    double objective_before = -1, objective_after = -1;  // the exact objective (Score::objective)
     size_t evaluations = 0, invalid_evaluations = 0, worker_restarts = 0;
     double seconds = 0;         // search and final scoring
     bool cancelled = false;

@@ -41,7 +41,7 @@ public:
         const bool evals = o_.max_evaluations > 0;
         if (!bar_) bar_ = std::make_unique<ProgressBar>("refine", evals ? o_.max_evaluations : size_t(o_.seconds * 1000));
         char note[96];
-        std::snprintf(note, sizeof note, "%zu evaluations, search CD %.3f (start %.3f exact)", p.evaluations,
+        std::snprintf(note, sizeof note, "%zu evaluations, objective %.3f (start: CD %.3f)", p.evaluations,
                       std::isfinite(p.best_now) ? p.best_now : -1.0, p.best_before);
         bar_->update(evals ? p.evaluations : size_t(p.elapsed_s * 1000), note);
         return true;

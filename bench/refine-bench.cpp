@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -169,7 +168,7 @@ int main(int argc, char** argv) {
         cad::ExecOptions cheap;
         cheap.check = false;
         cheap.tessellate = false;
-        cheap.properties = std::getenv("BENCH_PROPERTIES") != nullptr;
+        cheap.properties = false;  // as refine::Scorer's cheap evaluation
         const cad::ExecResult rc = cad::execute_program(src, cheap);
         t_exec.push_back(ms_since(t0));
         if (!rc.valid() || !rf.valid()) continue;
@@ -179,7 +178,7 @@ int main(int argc, char** argv) {
         for (auto& v : m.vertices)
             for (double& x : v) x /= 100.0;
         t0 = Clock::now();
-        const size_t n = size_t(std::clamp(std::lround(so.search_density * geometry::surface_area(m)), 512L, 8192L));
+        const size_t n = refine::search_samples(so, geometry::surface_area(m));
         const auto samples = geometry::sample_surface(m, n, 0).points;
         t_sample.push_back(ms_since(t0));
         t0 = Clock::now();

@@ -40,13 +40,19 @@ struct State {
     int start = -1;
     size_t evaluations = 0;
     int restarts = 0;        // times the steps were reset to their first sizes after converging
-    bool converged() const {
-        return structural_done && std::all_of(steps.begin(), steps.end(), [](int s) { return s == 0; });
-    }
     bool numbers_converged() const { return std::all_of(steps.begin(), steps.end(), [](int s) { return s == 0; }); }
+    bool converged() const { return structural_done && numbers_converged(); }
 };
 
 bool is_extrusion_depth(const edit::Parameter& p) { return p.role.rfind("depth of the extrusion", 0) == 0; }
+
+// The index of the lowest score below `current`; scores.size() when none improves.
+size_t best_improvement(const std::vector<double>& scores, double current) {
+    size_t best = scores.size();
+    for (size_t k = 0; k < scores.size(); ++k)
+        if (scores[k] < current && (best == scores.size() || scores[k] < scores[best])) best = k;
+    return best;
+}
 
 class Search {
 public:
@@ -65,20 +71,9 @@ public:
 
     // Cheap scores, +inf for invalid programs; programs seen before are not evaluated again.
     std::vector<double> quick(const std::vector<std::string>& texts, State* owner) {
-        std::vector<double> out(texts.size(), kInf);
-        std::vector<std::string> todo;
-        std::vector<size_t> where;
-        std::map<std::string, size_t> in_batch;
-        for (size_t i = 0; i < texts.size(); ++i) {
-            auto it = cache_.find(texts[i]);
-            if (it != cache_.end()) {
-                out[i] = it->second;
-            } else if (!in_batch.count(texts[i])) {
-                in_batch[texts[i]] = todo.size();
-                todo.push_back(texts[i]);
-                where.push_back(i);
-            }
-        }
+        std::vector<std::string> todo;  // distinct texts not in the cache
+        for (const std::string& t : texts)
+            if (!cache_.count(t) && std::find(todo.begin(), todo.end(), t) == todo.end()) todo.push_back(t);
         if (!todo.empty()) {
             double hard = 0;
             if (o_.max_evaluations == 0) hard = std::max(0.2, o_.seconds - elapsed() + 0.1);
@@ -91,7 +86,8 @@ public:
                 cache_[todo[k]] = v;
             }
         }
-        for (size_t i = 0; i < texts.size(); ++i) out[i] = cache_[texts[i]];
+        std::vector<double> out;
+        for (const std::string& t : texts) out.push_back(cache_.at(t));
         return out;
     }
 
@@ -207,11 +203,8 @@ public:
             return;
         }
         const std::vector<double> scores = quick(texts, &s);
-        size_t best = texts.size();
-        for (size_t k = 0; k < texts.size(); ++k) {
-            stats_[s.dirs[moves[k].dir].kind].tried++;
-            if (scores[k] < s.score && (best == texts.size() || scores[k] < scores[best])) best = k;
-        }
+        for (const Move& m : moves) stats_[s.dirs[m.dir].kind].tried++;
+        const size_t best = best_improvement(scores, s.score);
         std::map<size_t, bool> improved;
         for (size_t k = 0; k < texts.size(); ++k) improved[moves[k].dir] |= scores[k] < s.score;
         for (size_t d : dirs) {
@@ -248,11 +241,8 @@ public:
         std::vector<std::string> texts;
         for (const auto& v : variants) texts.push_back(v.second);
         const std::vector<double> scores = quick(texts, &s);
-        size_t best = texts.size();
-        for (size_t k = 0; k < texts.size(); ++k) {
-            stats_[variants[k].first].tried++;
-            if (scores[k] < s.score && (best == texts.size() || scores[k] < scores[best])) best = k;
-        }
+        for (const auto& v : variants) stats_[v.first].tried++;
+        const size_t best = best_improvement(scores, s.score);
         if (best == texts.size()) return;
         MoveStats& st = stats_[variants[best].first];
         st.accepted++;
@@ -336,28 +326,31 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
     Search search(scorer, options, progress);
     search.best_before_ = out.cd_before;
     std::vector<State> states;
-    {
+    // Adds states for programs[i] of `which`, scored in one batch, and their reports. A start whose own
+    // text fails the cheap evaluation (rare: the coarse mesh) is not searched.
+    auto add_starts = [&](const std::vector<int>& which) {
+        const size_t first = states.size();
         std::vector<std::string> texts;
-        for (int i : starts) {
+        for (int i : which) {
             states.push_back(search.make_state(programs[size_t(i)], i));
             texts.push_back(states.back().text);
         }
-        const auto scores = search.quick(texts, nullptr);
-        for (size_t k = 0; k < states.size(); ++k) states[k].score = states[k].first_score = scores[k];
-    }
-    for (size_t k = 0; k < states.size(); ++k) {
-        StartReport r;
-        r.program = states[k].start;
-        r.exact_before = exact[size_t(states[k].start)].cd;
-        r.quick_before = std::isfinite(states[k].score) ? states[k].score : -1;
-        out.starts.push_back(r);
-    }
-    // A start whose own text scores invalid in the cheap evaluation (rare: the coarse mesh) is not searched.
-    for (State& s : states)
-        if (!std::isfinite(s.score)) {
-            s.steps.assign(s.steps.size(), 0);
-            s.structural_done = true;
+        const auto scores = search.quick(texts, which.size() == 1 ? &states.back() : nullptr);
+        for (size_t k = first; k < states.size(); ++k) {
+            State& s = states[k];
+            s.score = s.first_score = scores[k - first];
+            if (!std::isfinite(s.score)) {
+                s.steps.assign(s.steps.size(), 0);
+                s.structural_done = true;
+            }
+            StartReport r;
+            r.program = s.start;
+            r.exact_before = exact[size_t(s.start)].cd;
+            r.quick_before = std::isfinite(s.score) ? s.score : -1;
+            out.starts.push_back(r);
         }
+    };
+    add_starts(starts);
     // Phase 1: each start gets an equal share of the first part of the budget.
     const double share = std::clamp(options.first_share, 0.0, 1.0) / double(states.size());
     for (State& s : states) {
@@ -377,14 +370,7 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
         for (State& s : states)
             if (!s.converged() && std::isfinite(s.score) && (!best || s.score < best->score)) best = &s;
         if (!best && next_later < later.size()) {
-            const int i = later[next_later++];
-            states.push_back(search.make_state(programs[size_t(i)], i));
-            states.back().score = states.back().first_score = search.quick({states.back().text}, &states.back())[0];
-            StartReport r;
-            r.program = i;
-            r.exact_before = exact[size_t(i)].cd;
-            r.quick_before = std::isfinite(states.back().score) ? states.back().score : -1;
-            out.starts.push_back(r);
+            add_starts({later[next_later++]});
             continue;
         }
         if (!best) {

@@ -38,23 +38,6 @@ Score decode(const std::string& text) {
     return s;
 }
 
-}  // namespace
-
-struct Scorer::Impl {
-    geometry::NearestNeighbours dense;
-    geometry::NearestNeighbours subset;
-    geometry::Box3 box;
-    std::unique_ptr<util::WorkerPool> pool;
-    Impl(const std::vector<geometry::Vec3>& target, size_t subset_size)
-        : dense(target),
-          subset(std::vector<geometry::Vec3>(target.begin(),
-                                             target.begin() + long(std::min(subset_size, target.size())))),
-          box(geometry::bounding_box(target)) {}
-};
-
-namespace {
-
-// Runs in a worker. Mode 'q': the cheap objective; 'x': the exact score.
 // Centre and longest side of a bounding box.
 struct Frame {
     geometry::Vec3 centre{0, 0, 0};
@@ -69,6 +52,23 @@ Frame frame_of(const geometry::Box3& b) {
     return f;
 }
 
+}  // namespace
+
+struct Scorer::Impl {
+    geometry::NearestNeighbours dense;
+    geometry::NearestNeighbours subset;
+    Frame frame;  // of the whole target, for the renormalised distance
+    std::unique_ptr<util::WorkerPool> pool;
+    Impl(const std::vector<geometry::Vec3>& target, size_t subset_size)
+        : dense(target),
+          subset(std::vector<geometry::Vec3>(target.begin(),
+                                             target.begin() + long(std::min(subset_size, target.size())))),
+          frame(frame_of(geometry::bounding_box(target))) {}
+};
+
+namespace {
+
+// Runs in a worker. Mode 'q': the cheap objective; 'x': the exact score.
 Score evaluate(const geometry::NearestNeighbours& dense, const geometry::NearestNeighbours& subset, const Frame& target_frame,
                const ScorerOptions& o, char mode, const std::string& source) {
     cad::ExecOptions eo;
@@ -93,8 +93,7 @@ Score evaluate(const geometry::NearestNeighbours& dense, const geometry::Nearest
         return s;
     }
     const geometry::NearestNeighbours& target = quick ? subset : dense;
-    const size_t n = quick ? size_t(std::clamp(std::lround(o.search_density * geometry::surface_area(mesh)), 512L, 8192L))
-                           : dense.cloud().size();
+    const size_t n = quick ? search_samples(o, geometry::surface_area(mesh)) : dense.cloud().size();
     try {
         auto samples = geometry::sample_surface(mesh, n, o.seed).points;
         s.cd = geometry::chamfer_distance(samples, target).value() * kUnitCubeCd;
@@ -128,17 +127,19 @@ Scorer::Scorer(std::vector<geometry::Vec3> target, const ScorerOptions& options)
     po.memory_limit_mb = options.memory_limit_mb;
     const Impl* impl = impl_.get();
     const ScorerOptions opts = options_;
-    const geometry::Box3 target_box = impl_->box;
     impl_->pool = std::make_unique<util::WorkerPool>(
-        [impl, opts, target_box](const std::string& request) {
+        [impl, opts](const std::string& request) {
             if (request.empty()) throw std::runtime_error("empty request");
-            return encode(
-                evaluate(impl->dense, impl->subset, frame_of(target_box), opts, request[0], request.substr(1)));
+            return encode(evaluate(impl->dense, impl->subset, impl->frame, opts, request[0], request.substr(1)));
         },
         po);
 }
 
 Scorer::~Scorer() = default;
+
+size_t search_samples(const ScorerOptions& o, double area) {
+    return size_t(std::clamp(std::lround(o.search_density * area), 512L, 8192L));
+}
 
 size_t Scorer::restarts() const { return impl_->pool->restarts(); }
 

@@ -21,7 +21,7 @@ struct EvalArgs {
     bool no_renormalize = false, no_iou = false;
 };
 
-int evaluate_pattern(EvalArgs& args, const std::string& pattern, const std::string& report, const std::string& title);
+int evaluate_pattern(const EvalArgs& args, const std::string& pattern, const std::string& report, const std::string& title);
 
 }  // namespace
 
@@ -87,39 +87,37 @@ Runner add_eval_command(CLI::App& app) {
 
 namespace {
 
-int evaluate_pattern(EvalArgs& args, const std::string& pattern, const std::string& report, const std::string& title) {
-    EvalArgs* a = &args;
+int evaluate_pattern(const EvalArgs& args, const std::string& pattern, const std::string& report, const std::string& title) {
+    const EvalArgs* a = &args;
     if (!title.empty()) std::printf("## %s\n\n", title.c_str());
-    {
-        std::vector<eval::Sample> samples = eval::match_samples(a->pred, a->gt, pattern);
-        if (samples.empty()) throw std::runtime_error(a->gt + ": no ground-truth meshes (.stl .obj .ply .off)");
-        size_t without = 0;
-        for (const auto& s : samples) without += s.candidates.empty();
-        std::fprintf(stderr, "eval: %zu samples, %zu without any candidate matching '%s'\n", samples.size(), without, pattern.c_str());
-        ProgressBar bar("eval", samples.size());
-        size_t invalid = 0;
-        auto results = eval::evaluate(samples, a->options, [&](size_t done, size_t, const eval::SampleResult& r) {
-            invalid += r.oracle < 0;
-            bar.update(done, std::to_string(invalid) + " invalid");
-        });
-        bar.finish();
-        std::printf("%s", eval::summary_markdown(results).c_str());
-        for (const auto& r : results)
-            if (!r.error.empty()) std::printf("  %s: %s\n", r.id.c_str(), r.error.c_str());
-        if (!report.empty()) {
-            eval::write_report(results, a->options, report);
-            std::printf("report: %s/summary.md\n", report.c_str());
-            ProgressBar views("views", samples.size());
-            report::ViewOptions vo;
-            vo.seed = a->options.seed;
-            vo.time_limit_s = a->options.time_limit_s;
-            vo.iou = false;  // the page shows eval's own IoU of the chosen candidate instead
-            report::write_eval_views(samples, results, report, vo, [&](size_t done, size_t) { views.update(done, ""); });
-            views.finish();
-            std::printf("views: %s/index.html\n", report.c_str());
-        }
-        return kExitOk;
+    std::vector<eval::Sample> samples = eval::match_samples(a->pred, a->gt, pattern);
+    if (samples.empty()) throw std::runtime_error(a->gt + ": no ground-truth meshes (.stl .obj .ply .off)");
+    size_t without = 0;
+    for (const auto& s : samples) without += s.candidates.empty();
+    std::fprintf(stderr, "eval: %zu samples, %zu without any candidate matching '%s'\n", samples.size(), without, pattern.c_str());
+    ProgressBar bar("eval", samples.size());
+    size_t invalid = 0;
+    auto results = eval::evaluate(samples, a->options, [&](size_t done, size_t, const eval::SampleResult& r) {
+        invalid += r.oracle < 0;
+        bar.update(done, std::to_string(invalid) + " invalid");
+    });
+    bar.finish();
+    std::printf("%s", eval::summary_markdown(results).c_str());
+    for (const auto& r : results)
+        if (!r.error.empty()) std::printf("  %s: %s\n", r.id.c_str(), r.error.c_str());
+    if (!report.empty()) {
+        eval::write_report(results, a->options, report);
+        std::printf("report: %s/summary.md\n", report.c_str());
+        ProgressBar views("views", samples.size());
+        report::ViewOptions vo;
+        vo.seed = a->options.seed;
+        vo.time_limit_s = a->options.time_limit_s;
+        vo.iou = false;  // the page shows eval's own IoU of the chosen candidate instead
+        report::write_eval_views(samples, results, report, vo, [&](size_t done, size_t) { views.update(done, ""); });
+        views.finish();
+        std::printf("views: %s/index.html\n", report.c_str());
     }
+    return kExitOk;
 }
 
 }  // namespace

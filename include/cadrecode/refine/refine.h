@@ -153,6 +153,8 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
 std::string result_to_json(const RefineResult& r, int indent = 2);
 
 // Internal pieces, public for tests and for the benchmark.
+// Samples of a cheap evaluation of a surface of `area` (model frame): search_density * area in 512..8192.
+size_t search_samples(const ScorerOptions& o, double area);
 // The program with the numbers of `p` replaced by `values` (one per parameter), each written as an integer
 // when it is one and with the fewest digits otherwise; a negative value after an operator gets parentheses.
 std::string render_numbers(const edit::Parametrized& p, const std::vector<double>& values);

@@ -12,6 +12,7 @@ packages=(
   libutf8proc-dev       # the tokenizer: NFC normalisation and Unicode general categories
   libtorch-dev          # the model (Qwen2 + point encoder); without it CMake skips the model targets
   libopenblas0-pthread  # libtorch's fp32 matrix products: about 30x faster than the reference BLAS
+  libtcmalloc-minimal4  # malloc for the model programs: libtorch's big temporaries without page faults (3.6x training)
   libcurl4-openssl-dev  # `ask` and `parametrize --llm`: HTTPS to OpenAI-compatible chat-completions endpoints
   libpng-dev            # the view test decodes the headless browser's screenshot
 )

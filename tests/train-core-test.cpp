@@ -8,7 +8,11 @@
 
 #include "../src/train/batch.h"
 #include "cadrecode/text/tokenizer.h"
+#include "cadrecode/model/config.h"
 #include "cadrecode/train/config.h"
+#include "cadrecode/train/train.h"
+#include "cadrecode/util/files.h"
+#include "test-util.h"
 
 using namespace cadrecode;
 
@@ -184,4 +188,59 @@ TEST(TrainBatch, CloudsAreFreshSubsetsWithNoiseOnHalf) {
         }
     }
     EXPECT_NEAR(double(noisy) / draws, 0.5, 0.1);
+}
+
+TEST(ModelFlops, TrainingFlopsIsTheHandCount) {
+    model::Qwen2Config c;
+    c.hidden_size = 8;
+    c.num_hidden_layers = 2;
+    c.num_attention_heads = 2;
+    c.num_key_value_heads = 1;
+    c.intermediate_size = 16;
+    c.vocab_size = 10;
+    // Per layer: q, o 2 x 8 x 8; k, v 2 x 8 x 4; MLP 3 x 8 x 16 = 576 multiply-adds per position. Rows of
+    // 4 points + 3 and 4 points + 5 tokens: 16 positions; the projection 51 x 8 on 8 point positions; the
+    // output matrix 10 x 8 on 6 targets; attention 12 x 2 layers x 8 x (7^2 + 9^2).
+    const double expected = 6.0 * (2 * 576 * 16 + 51 * 8 * 8 + 10 * 8 * 6) + 12.0 * 2 * 8 * (49 + 81);
+    EXPECT_DOUBLE_EQ(c.training_flops(4, {3, 5}, 6), expected);
+    EXPECT_DOUBLE_EQ(expected, 158016.0);
+}
+
+TEST(TrainConfig, FlopsBudgetIsReadAndChecked) {
+    const train::TrainConfig c = train::parse_train_config(R"({"flops_budget": 1.5e14})", "cfg.json");
+    EXPECT_DOUBLE_EQ(c.flops_budget, 1.5e14);
+    train::TrainConfig bad = c;
+    bad.data = {"x"};
+    bad.out = "y";
+    bad.flops_budget = -1;
+    EXPECT_THROW(train::validate(bad), std::invalid_argument);
+}
+
+TEST(TrainPlot, RunsAreReadAndDrawnAgainstFlops) {
+    test::TempDir tmp("plot-runs");
+    const std::filesystem::path run = tmp.path() / "s1";
+    std::filesystem::create_directories(run);
+    util::write_file_atomic((run / "log.jsonl").string(),
+                     "{\"event\":\"start\"}\n"
+                     "{\"step\":1,\"loss\":5.0,\"flops\":1e9,\"seconds\":1}\n"
+                     "{\"step\":2,\"loss\":4.0,\"flops\":2e9,\"seconds\":2}\n"
+                     "{\"step\":3,\"loss\":3.0}\n"  // an old line without flops: not a curve point
+                     "{\"event\":\"val\",\"step\":2,\"val_loss\":4.5,\"flops\":2e9,\"seconds\":2.5}\n"
+                     "not json\n");
+    const train::RunCurves c = train::read_run_curves(run.string());
+    EXPECT_EQ(c.name, "s1");
+    ASSERT_EQ(c.train.size(), 2u);
+    ASSERT_EQ(c.val.size(), 1u);
+    EXPECT_DOUBLE_EQ(c.train[1].flops, 2e9);
+    EXPECT_DOUBLE_EQ(c.train[1].loss, 4.0);
+    EXPECT_DOUBLE_EQ(c.val[0].loss, 4.5);
+    EXPECT_DOUBLE_EQ(c.val[0].seconds, 2.5);
+    EXPECT_EQ(c.parameters, 0);  // no model config in the folder
+    const std::string svg = (tmp.path() / "p.svg").string();
+    train::plot_runs({c}, svg);
+    const std::string text = util::read_file(svg);
+    EXPECT_NE(text.find("<svg"), std::string::npos);
+    EXPECT_NE(text.find("s1: validation 4.5"), std::string::npos);
+    EXPECT_NE(text.find("model FLOPs"), std::string::npos);
+    EXPECT_THROW(train::plot_runs({c}, svg, "steps"), std::invalid_argument);
 }

@@ -103,8 +103,38 @@ TEST(Train, ResumedRunEqualsUninterruptedRun) {
     while (std::getline(log, line))
         if (line.find("\"loss\"") != std::string::npos) ++steps_logged;
     EXPECT_EQ(steps_logged, 6);
+    // The FLOP count survives the resume: both runs end with the same total, growing at every step.
+    const train::RunCurves cw = train::read_run_curves((tmp.path() / "whole").string());
+    const train::RunCurves cs = train::read_run_curves((tmp.path() / "split").string());
+    ASSERT_EQ(cw.train.size(), 6u);
+    ASSERT_EQ(cs.train.size(), 6u);
+    for (size_t i = 1; i < cw.train.size(); ++i) EXPECT_GT(cw.train[i].flops, cw.train[i - 1].flops);
+    EXPECT_DOUBLE_EQ(cw.train.back().flops, cs.train.back().flops);
+    EXPECT_GT(cw.parameters, 0);
     EXPECT_TRUE(fs::exists(tmp.path() / "split/loss.svg"));
     EXPECT_TRUE(fs::exists(tmp.path() / "split/model/tokenizer.json"));
+}
+
+TEST(Train, FlopsBudgetStopsTheRunWithACheckpoint) {
+    if (test::shared_data_dir().empty()) GTEST_SKIP() << "../shared/data is absent";
+    test::TempDir tmp("train-flops");
+    const std::string shard = toy_shard(tmp.path());
+    train::TrainConfig c = tiny_config(shard, tmp.path() / "run");
+    c.iterations = 100;
+    train::TrainConfig probe = tiny_config(shard, tmp.path() / "probe");
+    probe.iterations = 2;
+    train::train(probe, false);
+    const train::RunCurves pc = train::read_run_curves((tmp.path() / "probe").string());
+    ASSERT_EQ(pc.train.size(), 2u);
+    // A budget of one and a half of the first two steps' FLOPs: the run stops after its third step at the latest.
+    c.flops_budget = pc.train[1].flops * 0.75;
+    const train::TrainResult r = train::train(c, false);
+    EXPECT_TRUE(r.stopped_early);
+    EXPECT_GE(r.steps, 2);
+    EXPECT_LE(r.steps, 3);
+    const train::RunCurves rc = train::read_run_curves((tmp.path() / "run").string());
+    EXPECT_GE(rc.train.back().flops, c.flops_budget);
+    EXPECT_TRUE(fs::exists(tmp.path() / "run/checkpoint/state.json"));
 }
 
 TEST(Train, ResumeKeepsTheArithmeticAndAFreshRunKeepsTheCheckpoint) {

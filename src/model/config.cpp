@@ -52,6 +52,21 @@ int64_t Qwen2Config::parameter_count() const {
     return n;
 }
 
+double Qwen2Config::training_flops(int points, const std::vector<int64_t>& row_tokens, int64_t targets) const {
+    const double h = hidden_size, kv = double(num_key_value_heads) * head_dim();
+    const double layer_matrices = 2 * h * h + 2 * h * kv + 3 * h * intermediate_size;  // q, o; k, v; MLP
+    const double projection = point_encoder != "none" ? double(point_inputs()) * h : 0.0;
+    double positions = 0, attention = 0;
+    for (int64_t t : row_tokens) {
+        const double n = double(points) + double(t);
+        positions += n;
+        attention += 12.0 * num_hidden_layers * h * n * n;
+    }
+    return 6.0 * (num_hidden_layers * layer_matrices * positions + projection * double(points) * row_tokens.size() +
+                  double(vocab_size) * h * double(targets)) +
+           attention;
+}
+
 void Qwen2Config::validate() const {
     auto positive = [](int v, const char* name) {
         if (v <= 0)

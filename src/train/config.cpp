@@ -55,6 +55,7 @@ void for_each_field(TrainConfig& c, F&& f) {
     f("checkpoint_every", c.checkpoint_every);
     f("time_limit_s", c.time_limit_s);
     f("stop_at", c.stop_at);
+    f("flops_budget", c.flops_budget);
 }
 
 const char* type_name(const json& v) { return v.type_name(); }
@@ -142,6 +143,7 @@ void validate(const TrainConfig& c) {
     need(c.eps > 0, "eps: expected > 0");
     need(c.threads >= 0, "threads: expected >= 0 (0: the default policy)");
     need(c.time_limit_s >= 0 && c.stop_at >= 0, "time_limit_s/stop_at: expected >= 0 (0: none)");
+    need(c.flops_budget >= 0, "flops_budget: expected >= 0 (0: none)");
     need(c.val_batches > 0 && c.recon_samples >= 0, "val_batches: expected > 0; recon_samples: expected >= 0");
     need(c.init_from.empty() || (c.hidden_size == 0 && c.layers == 0 && c.heads == 0 && c.kv_heads == 0 &&
                                  c.intermediate_size == 0 && c.vocab_size == 0),

@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <sstream>
+#include <stdexcept>
 
+#include "cadrecode/model/config.h"
 #include "cadrecode/train/train.h"
 #include "cadrecode/util/files.h"
 
@@ -95,6 +98,119 @@ void plot_losses(const std::string& log_path, const std::string& svg_path) {
         s << "<circle cx=\"" << x(p.step) << "\" cy=\"" << y(p.loss) << "\" r=\"3.5\" fill=\"#d94801\"/>\n";
     s << "<text x=\"" << W - R << "\" y=\"" << T - 6 << "\" text-anchor=\"end\"><tspan fill=\"#08519c\">train"
       << "</tspan>  <tspan fill=\"#d94801\">validation</tspan></text>\n</svg>\n";
+    util::write_file_atomic(svg_path, s.str());
+}
+
+RunCurves read_run_curves(const std::string& run_dir) {
+    namespace fs = std::filesystem;
+    RunCurves rc;
+    rc.name = fs::path(run_dir).lexically_normal().filename().string();
+    if (rc.name.empty()) rc.name = fs::path(run_dir).lexically_normal().parent_path().filename().string();
+    for (const char* sub : {"model/config.json", "checkpoint/model/config.json"}) {
+        const fs::path p = fs::path(run_dir) / sub;
+        if (fs::exists(p)) {
+            rc.parameters = model::read_config(p.string()).parameter_count();
+            break;
+        }
+    }
+    const std::string log_path = (fs::path(run_dir) / "log.jsonl").string();
+    std::istringstream in(util::read_file(log_path));
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::exception&) {
+            continue;
+        }
+        if (!j.is_object() || !j.contains("flops") || !j.at("flops").is_number()) continue;
+        CurvePoint p;
+        p.flops = j.at("flops").get<double>();
+        p.seconds = j.value("seconds", 0.0);
+        if (j.value("event", "") == "val" && j.contains("val_loss") && j.at("val_loss").is_number()) {
+            p.loss = j.at("val_loss").get<double>();
+            rc.val.push_back(p);
+        } else if (j.contains("loss") && j.at("loss").is_number()) {
+            p.loss = j.at("loss").get<double>();
+            rc.train.push_back(p);
+        }
+    }
+    return rc;
+}
+
+void plot_runs(const std::vector<RunCurves>& runs, const std::string& svg_path, const std::string& x_axis) {
+    if (x_axis != "flops" && x_axis != "seconds")
+        throw std::invalid_argument("plot: x axis: expected flops or seconds, got " + x_axis);
+    const bool by_flops = x_axis == "flops";
+    auto xv = [&](const CurvePoint& p) { return by_flops ? p.flops : p.seconds; };
+    double xlo = 1e300, xhi = 0, lo = 1e300, hi = 0;
+    for (const RunCurves& r : runs)
+        for (const auto* v : {&r.train, &r.val})
+            for (const CurvePoint& p : *v)
+                if (xv(p) > 0 && p.loss > 0) {
+                    xlo = std::min(xlo, xv(p));
+                    xhi = std::max(xhi, xv(p));
+                    lo = std::min(lo, p.loss);
+                    hi = std::max(hi, p.loss);
+                }
+    if (xlo > xhi) xlo = 1, xhi = 10, lo = 0.1, hi = 10;
+    const double W = 760, H = 440, L = 64, R = 16, T = 24, B = 44;
+    const double ex_lo = std::floor(std::log10(xlo)), ex_hi = std::ceil(std::log10(xhi) + 1e-9);
+    const double ey_lo = std::floor(std::log10(lo) * 4) / 4, ey_hi = std::ceil(std::log10(hi) * 4) / 4 + 1e-9;
+    auto x = [&](double v) { return L + (W - L - R) * (std::log10(std::max(v, 1e-300)) - ex_lo) / (ex_hi - ex_lo); };
+    auto y = [&](double l) { return T + (H - T - B) * (ey_hi - std::log10(std::max(l, 1e-12))) / (ey_hi - ey_lo); };
+    static const char* const colours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"};
+
+    std::ostringstream s;
+    s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
+      << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+    for (double e = std::ceil(ey_lo * 4) / 4; e <= ey_hi; e += 0.25) {
+        const double v = std::pow(10.0, e);
+        s << "<line x1=\"" << L << "\" x2=\"" << W - R << "\" y1=\"" << y(v) << "\" y2=\"" << y(v)
+          << "\" stroke=\"#eee\"/><text x=\"" << L - 6 << "\" y=\"" << y(v) + 4 << "\" text-anchor=\"end\">"
+          << std::round(v * 100) / 100 << "</text>\n";
+    }
+    for (double e = ex_lo; e <= ex_hi + 1e-9; e += 1) {
+        const double v = std::pow(10.0, e);
+        s << "<line x1=\"" << x(v) << "\" x2=\"" << x(v) << "\" y1=\"" << T << "\" y2=\"" << H - B
+          << "\" stroke=\"#eee\"/><text x=\"" << x(v) << "\" y=\"" << H - B + 16 << "\" text-anchor=\"middle\">1e"
+          << int(e) << "</text>\n";
+    }
+    s << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 8 << "\" text-anchor=\"middle\">"
+      << (by_flops ? "model FLOPs (training, log scale)" : "training seconds (log scale)") << "</text>\n";
+    s << "<text x=\"14\" y=\"" << (T + H - B) / 2 << "\" transform=\"rotate(-90 14 " << (T + H - B) / 2
+      << ")\" text-anchor=\"middle\">loss (token NLL, log scale)</text>\n";
+    double legend_y = T + 8;
+    for (size_t k = 0; k < runs.size(); ++k) {
+        const RunCurves& r = runs[k];
+        const char* c = colours[k % (sizeof colours / sizeof *colours)];
+        std::vector<Point> smooth, val;
+        const size_t w = std::max<size_t>(1, r.train.size() / 40);
+        double acc = 0;
+        for (size_t i = 0; i < r.train.size(); ++i) {
+            acc += r.train[i].loss;
+            if (i >= w) acc -= r.train[i - w].loss;
+            if (i + 1 >= w && xv(r.train[i]) > 0) smooth.push_back({xv(r.train[i]), acc / double(std::min(i + 1, w))});
+        }
+        for (const CurvePoint& p : r.val)
+            if (xv(p) > 0) val.push_back({xv(p), p.loss});
+        const std::string stroke = std::string("stroke=\"") + c + "\" stroke-width=\"1.5\" stroke-opacity=\"0.6\"";
+        s << polyline(smooth, x, y, stroke.c_str());
+        const std::string vstroke = std::string("stroke=\"") + c + "\" stroke-width=\"2\"";
+        s << polyline(val, x, y, vstroke.c_str());
+        for (const Point& p : val)
+            s << "<circle cx=\"" << x(p.step) << "\" cy=\"" << y(p.loss) << "\" r=\"3.5\" fill=\"" << c << "\"/>\n";
+        std::ostringstream label;
+        label << r.name;
+        if (r.parameters > 0) label << " (" << std::round(double(r.parameters) / 1e4) / 100 << "M)";
+        if (!r.val.empty()) label << ": validation " << std::round(r.val.back().loss * 1000) / 1000;
+        s << "<text x=\"" << W - R - 4 << "\" y=\"" << legend_y << "\" text-anchor=\"end\" fill=\"" << c << "\">"
+          << label.str() << "</text>\n";
+        legend_y += 16;
+    }
+    s << "<text x=\"" << L + 4 << "\" y=\"" << H - B - 6
+      << "\" fill=\"#666\">lines: training loss (moving average); dots: validation loss</text>\n</svg>\n";
     util::write_file_atomic(svg_path, s.str());
 }
 

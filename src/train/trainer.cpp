@@ -138,10 +138,19 @@ struct RunState {
     int64_t step = 0;
     double best_val = -1;
     double train_seconds = 0;
+    double flops = 0;  // model FLOPs of all steps so far (Qwen2Config::training_flops)
 };
 
+// Model FLOPs of one micro-batch: its rows' real token counts after the points.
+double step_flops(const model::Qwen2Config& mc, const Batch& b) {
+    std::vector<int64_t> row_tokens(size_t(b.rows), 0);
+    for (int64_t r = 0; r < b.rows; ++r)
+        for (int64_t t = 0; t < b.length; ++t) row_tokens[size_t(r)] += b.real[size_t(r * b.length + t)];
+    return mc.training_flops(int(b.points), row_tokens, b.target_count);
+}
+
 json state_json(const RunState& s) {
-    return {{"step", s.step}, {"best_val_loss", s.best_val}, {"train_seconds", s.train_seconds}};
+    return {{"step", s.step}, {"best_val_loss", s.best_val}, {"train_seconds", s.train_seconds}, {"flops", s.flops}};
 }
 
 // Writes checkpoint/ atomically: a fresh folder, then renames (the old one survives until the new is whole).
@@ -208,7 +217,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         static const std::set<std::string> may_change{
             "out",          "data",        "val",           "device",           "threads",      "dtype",
             "log_every",    "val_every",   "val_batches",   "recon_every",      "recon_samples", "checkpoint_every",
-            "time_limit_s", "stop_at",     "iterations"};
+            "time_limit_s", "stop_at",     "iterations",       "flops_budget"};
         for (auto it = saved.begin(); it != saved.end(); ++it)
             if (!may_change.count(it.key()) && given.value(it.key(), json()) != it.value())
                 throw std::runtime_error((out / "config.json").string() + ": " + it.key() + ": the run was made with " +
@@ -305,6 +314,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
             state.step = s.at("step").get<int64_t>();
             state.best_val = s.at("best_val_loss").get<double>();
             state.train_seconds = s.at("train_seconds").get<double>();
+            state.flops = s.value("flops", 0.0);  // absent in checkpoints written before it was counted
         } catch (const json::exception& e) {
             throw std::runtime_error(state_path + ": expected step, best_val_loss and train_seconds: " + e.what());
         }
@@ -395,6 +405,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     double last_loss = 0;
     while (state.step < config.iterations) {
         if ((cb.should_stop && cb.should_stop()) || (config.stop_at > 0 && state.step >= config.stop_at) ||
+            (config.flops_budget > 0 && state.flops >= config.flops_budget) ||
             (config.time_limit_s > 0 && seconds_since(t_run) >= config.time_limit_s)) {
             stopped = true;
             break;
@@ -411,6 +422,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
                                        uint64_t(state.step) * uint64_t(config.grad_accum) + uint64_t(a), true));
             targets += micro.back().target_count;
         }
+        for (const Batch& b : micro) state.flops += step_flops(m.config(), b);
         double loss_sum = 0;
         for (const Batch& b : micro) {
             torch::Tensor l = batch_loss_sum(net, to_tensors(b, device), bf16, device.is_cuda());
@@ -437,13 +449,15 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         rep.tokens_per_s = double(targets) / (rep.ms / 1000.0);
         if (state.step % config.log_every == 0 || state.step == 1)
             log.write({{"step", rep.step}, {"loss", rep.loss}, {"lr", rep.lr}, {"grad_norm", rep.grad_norm},
-                       {"tokens", targets}, {"tokens_per_s", rep.tokens_per_s}, {"ms", rep.ms}});
+                       {"tokens", targets}, {"tokens_per_s", rep.tokens_per_s}, {"ms", rep.ms},
+                       {"flops", state.flops}, {"seconds", seconds_before + seconds_since(t_run)}});
         if (cb.step) cb.step(rep);
 
         if (config.val_every > 0 && state.step % config.val_every == 0 && val_data.size() > 0) {
             const double v = validate_loss();
             if (state.best_val < 0 || v < state.best_val) state.best_val = v;
-            log.write({{"event", "val"}, {"step", state.step}, {"val_loss", v}});
+            log.write({{"event", "val"}, {"step", state.step}, {"val_loss", v}, {"flops", state.flops},
+                       {"seconds", seconds_before + seconds_since(t_run)}});
             say(cb, "step " + std::to_string(state.step) + ": validation loss " + std::to_string(v));
         }
         if (config.recon_every > 0 && state.step % config.recon_every == 0) reconstruct_some();

@@ -76,9 +76,13 @@ Runner add_train_command(CLI::App& app) {
     bind("--seed", &train::TrainConfig::seed, "seed of the initialisation and the data order (default 0)");
     bind("--log-every", &train::TrainConfig::log_every, "steps between log lines (default 1)");
     bind("--val-every", &train::TrainConfig::val_every, "steps between validation losses (default 500)");
+    bind("--val-batches", &train::TrainConfig::val_batches, "micro-batches of validation data per validation (default 4)");
     bind("--recon-every", &train::TrainConfig::recon_every, "steps between reconstructions of validation shapes (0: never)");
+    bind("--recon-samples", &train::TrainConfig::recon_samples, "validation shapes reconstructed each time (default 4)");
     bind("--checkpoint-every", &train::TrainConfig::checkpoint_every, "steps between checkpoints (default 500)");
     bind("--time-limit", &train::TrainConfig::time_limit_s, "seconds of training, then checkpoint and stop (0: none)");
+    bind("--flops-budget", &train::TrainConfig::flops_budget,
+         "stop with a checkpoint once this many model FLOPs are spent (scaling studies; 0: none)");
     bind("--stop-at", &train::TrainConfig::stop_at, "stop after this step with a checkpoint; the schedule is unchanged");
     cmd->add_flag("--resume", *resume, "continue the run in --out from its checkpoint");
     return [cmd, typed, fields, config_file, resume]() -> int {

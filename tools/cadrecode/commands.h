@@ -23,6 +23,7 @@ Runner add_parametrize_command(CLI::App& app);
 Runner add_view_command(CLI::App& app);
 Runner add_tokenizer_command(CLI::App& app);
 Runner add_refine_command(CLI::App& app);
+Runner add_plot_runs_command(CLI::App& app);
 // The model commands, built into cadrecode-ml (libtorch); cadrecode lists them and hands them over.
 Runner add_reconstruct_command(CLI::App& app);
 Runner add_train_command(CLI::App& app);

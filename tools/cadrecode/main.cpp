@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
     runners.push_back(cadrecode::cli::add_view_command(app));
     runners.push_back(cadrecode::cli::add_tokenizer_command(app));
     runners.push_back(cadrecode::cli::add_refine_command(app));
+    runners.push_back(cadrecode::cli::add_plot_runs_command(app));
     // Listed for --help only; main() hands them to cadrecode-ml before parsing.
     app.add_subcommand("reconstruct", cadrecode::cli::kReconstructSummary)->allow_extras();
     app.add_subcommand("train", cadrecode::cli::kTrainSummary)->allow_extras();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cadrecode::model {
 
@@ -33,6 +34,12 @@ struct Qwen2Config {
     int point_inputs() const { return 3 + 6 * point_frequencies; }
     // Number of parameters (tied lm_head counted once, point encoder included).
     int64_t parameter_count() const;
+    // Model FLOPs of one training step (forward and backward) over rows of `points` point positions followed
+    // by the given numbers of token positions, `targets` of which are predicted (the output matrix runs only
+    // there): 6 x (decoder matrices x every position + point projection x point positions + output matrix x
+    // targets) + 12 x layers x hidden x positions^2 per row (attention scores and values, forward and
+    // backward, without the causal halving, as PaLM's MFU counts it).
+    double training_flops(int points, const std::vector<int64_t>& row_tokens, int64_t targets) const;
     // Throws std::invalid_argument naming the field when sizes are inconsistent (heads do not divide the
     // hidden size, KV heads do not divide the heads, odd head size, non-positive sizes, unknown encoder).
     void validate() const;

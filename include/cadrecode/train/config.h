@@ -57,6 +57,7 @@ struct TrainConfig {
     int64_t checkpoint_every = 500;
     double time_limit_s = 0;       // stop cleanly (with a checkpoint) after this much training time; 0: none
     int64_t stop_at = 0;           // stop cleanly after this step, the schedule unchanged (reproduces a cut run)
+    double flops_budget = 0;       // stop cleanly once this many model FLOPs are spent (scaling studies); 0: none
 };
 
 // Reads a JSON object with any of the fields above (unknown keys are errors naming the key).

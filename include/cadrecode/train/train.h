@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "cadrecode/train/config.h"
 
@@ -47,5 +48,21 @@ TrainResult train(const TrainConfig& config, bool resume, const TrainCallbacks& 
 
 // Redraws the loss curves of a run folder's log.jsonl as an SVG file.
 void plot_losses(const std::string& log_path, const std::string& svg_path);
+
+// One point of a run's loss curve against compute.
+struct CurvePoint {
+    double flops = 0, seconds = 0, loss = 0;
+};
+struct RunCurves {
+    std::string name;              // the run folder's name
+    int64_t parameters = 0;        // from checkpoint/model/config.json (0 when absent)
+    std::vector<CurvePoint> train; // logged steps (raw)
+    std::vector<CurvePoint> val;   // validation events
+};
+// Reads a run folder's log.jsonl (lines with "flops"; older logs without it give empty curves).
+RunCurves read_run_curves(const std::string& run_dir);
+// Draws several runs on one log-log plot of loss against model FLOPs (`x` = "flops") or training seconds
+// (`x` = "seconds"): each run's smoothed training loss as a line and its validation losses as dots.
+void plot_runs(const std::vector<RunCurves>& runs, const std::string& svg_path, const std::string& x = "flops");
 
 }  // namespace cadrecode::train

@@ -244,3 +244,36 @@ TEST(TrainPlot, RunsAreReadAndDrawnAgainstFlops) {
     EXPECT_NE(text.find("model FLOPs"), std::string::npos);
     EXPECT_THROW(train::plot_runs({c}, svg, "steps"), std::invalid_argument);
 }
+
+TEST(TrainBatch, DensePointsKeepsAPrefixOfEachSample) {
+    test::TempDir tmp("dense-points");
+    std::vector<data::Sample> samples{sample_with_points(0, 600), sample_with_points(1, 600)};
+    samples[0].program = "import cadquery as cq\nr=cq.Workplane().box(1,2,3)";
+    samples[1].program = "import cadquery as cq\nr=cq.Workplane().box(3,2,1)";
+    data::ShardHeader h;
+    h.points_per_sample = 600;
+    const std::string shard = (tmp.path() / "s.crs").string();
+    data::write_shard(shard, h, samples);
+    const text::Tokenizer tok = text::Tokenizer::load(test::source_file("models/default/tokenizer.json"));
+    const train::SpecialIds ids = train::special_ids(tok);
+    const train::Dataset all = train::Dataset::load({shard}, tok, ids, 1024);
+    const train::Dataset few = train::Dataset::load({shard}, tok, ids, 1024, {}, 256);
+    ASSERT_EQ(all.size(), 2u);
+    ASSERT_EQ(few.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+        EXPECT_EQ(all.sample(i).points.size(), 1800u);
+        ASSERT_EQ(few.sample(i).points.size(), 768u);
+        EXPECT_TRUE(std::equal(few.sample(i).points.begin(), few.sample(i).points.end(), all.sample(i).points.begin()));
+        EXPECT_EQ(few.tokens(i), all.tokens(i));
+    }
+    // More than stored: everything is kept.
+    EXPECT_EQ(train::Dataset::load({shard}, tok, ids, 1024, {}, 5000).sample(0).points.size(), 1800u);
+    train::TrainConfig c;
+    c.data = {shard};
+    c.out = "o";
+    c.points = 256;
+    c.dense_points = 300;  // a random half (150) could not hold 256 points
+    EXPECT_THROW(train::validate(c), std::invalid_argument);
+    c.dense_points = 512;
+    EXPECT_NO_THROW(train::validate(c));
+}

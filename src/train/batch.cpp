@@ -49,7 +49,7 @@ SpecialIds special_ids(const text::Tokenizer& tokenizer) {
 }
 
 Dataset Dataset::load(const std::vector<std::string>& paths, const text::Tokenizer& tokenizer, const SpecialIds& ids,
-                      int max_tokens, const std::function<void(size_t, size_t)>& progress) {
+                      int max_tokens, const std::function<void(size_t, size_t)>& progress, size_t dense_points) {
     std::vector<std::string> files;
     for (const std::string& p : paths) {
         auto found = data::list_shards(p);
@@ -67,6 +67,10 @@ Dataset Dataset::load(const std::vector<std::string>& paths, const text::Tokeniz
             if (int(t.size()) > max_tokens) {
                 ++d.skipped_;
                 continue;
+            }
+            if (dense_points > 0 && s.points.size() > 3 * dense_points) {
+                s.points.resize(3 * dense_points);
+                s.points.shrink_to_fit();
             }
             d.add(std::move(s), std::move(t));
         }

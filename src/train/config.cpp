@@ -43,6 +43,7 @@ void for_each_field(TrainConfig& c, F&& f) {
     f("noise_sigma", c.noise_sigma);
     f("noise_prob", c.noise_prob);
     f("max_tokens", c.max_tokens);
+    f("dense_points", c.dense_points);
     f("device", c.device);
     f("dtype", c.dtype);
     f("threads", c.threads);
@@ -144,6 +145,8 @@ void validate(const TrainConfig& c) {
     need(c.threads >= 0, "threads: expected >= 0 (0: the default policy)");
     need(c.time_limit_s >= 0 && c.stop_at >= 0, "time_limit_s/stop_at: expected >= 0 (0: none)");
     need(c.flops_budget >= 0, "flops_budget: expected >= 0 (0: none)");
+    need(c.dense_points == 0 || c.dense_points >= 2 * c.points,
+         "dense_points: expected 0 (all) or at least twice points (a random half is drawn from them)");
     need(c.val_batches > 0 && c.recon_samples >= 0, "val_batches: expected > 0; recon_samples: expected >= 0");
     need(c.init_from.empty() || (c.hidden_size == 0 && c.layers == 0 && c.heads == 0 && c.kv_heads == 0 &&
                                  c.intermediate_size == 0 && c.vocab_size == 0),

@@ -243,9 +243,10 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
 
     // Data.
     auto t_load = Clock::now();
-    Dataset train_data = Dataset::load(config.data, tokenizer, ids, config.max_tokens);
+    const size_t dense = size_t(config.dense_points);
+    Dataset train_data = Dataset::load(config.data, tokenizer, ids, config.max_tokens, {}, dense);
     Dataset val_data;
-    if (!config.val.empty()) val_data = Dataset::load(config.val, tokenizer, ids, config.max_tokens);
+    if (!config.val.empty()) val_data = Dataset::load(config.val, tokenizer, ids, config.max_tokens, {}, dense);
     say(cb, "data: " + std::to_string(train_data.size()) + " training programs (" +
                 std::to_string(train_data.token_count()) + " tokens, " + std::to_string(train_data.skipped()) +
                 " skipped as longer than " + std::to_string(config.max_tokens) + " tokens), " +

@@ -69,6 +69,8 @@ Runner add_train_command(CLI::App& app) {
     bind("--batch", &train::TrainConfig::batch, "sequences per micro-batch (default 18)");
     bind("--grad-accum", &train::TrainConfig::grad_accum, "micro-batches per step (default 2)");
     bind("--points", &train::TrainConfig::points, "points per cloud (default 256; 128 for the ablation)");
+    bind("--dense-points", &train::TrainConfig::dense_points,
+         "dense points kept in memory per sample, a prefix of the stored ones (0: all; 2048 fits 300k samples in 3.7 GB)");
     bind("--max-tokens", &train::TrainConfig::max_tokens, "longer programs are skipped (default 1024)");
     bind("--device", &train::TrainConfig::device, "cpu or cuda (default cpu)");
     bind("--dtype", &train::TrainConfig::dtype, "fp32, bf16 (autocast) or auto (default)");

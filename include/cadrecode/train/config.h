@@ -41,6 +41,7 @@ struct TrainConfig {
     double noise_sigma = 0.01;  // Gaussian noise on the normalised points ...
     double noise_prob = 0.5;    // ... added to this share of the clouds
     int max_tokens = 1024;      // programs longer than this (code + 2 specials) are skipped
+    int dense_points = 0;       // dense points kept in memory per sample (a prefix of the stored ones); 0: all
 
     // Machine.
     std::string device = "cpu";   // "cpu" or "cuda"

@@ -100,6 +100,31 @@ TEST(Reconstruct, NoValidCandidateIsReportedNotThrown) {
     EXPECT_THROW(res.program(), std::logic_error);
 }
 
+TEST(Reconstruct, CandidatesCutAtTheTokenLimitAreNamed) {
+    struct LoopingWriter : ScriptedWriter {
+        std::vector<bool> stopped_at_limit() const override { return {false, true, true}; }
+    } w;
+    const std::string cut = "import cadquery as cq\nr=cq.Workplane('XY').box(1,1,1).union(cq.Workplane('XY').box(";
+    w.programs = {kRight, cut, kShifted};
+    recon::ReconstructOptions opt;
+    opt.candidates = 3;
+    opt.dense_points = 1024;
+    const auto res = recon::reconstruct(mesh_input(), w, opt);
+    ASSERT_EQ(res.candidates.size(), 3u);
+    EXPECT_FALSE(res.candidates[0].token_limit);
+    EXPECT_TRUE(res.candidates[1].token_limit);
+    EXPECT_LT(res.candidates[1].cd, 0);
+    EXPECT_EQ(res.candidates[1].message.rfind("the model reached its token limit", 0), 0u) << res.candidates[1].message;
+    // A valid program that happened to stop at the limit keeps its score and its own (empty) message.
+    EXPECT_TRUE(res.candidates[2].token_limit);
+    EXPECT_GE(res.candidates[2].cd, 0);
+    EXPECT_TRUE(res.candidates[2].message.empty());
+    const nlohmann::json j = nlohmann::json::parse(recon::result_to_json(res));
+    EXPECT_EQ(j.at("at_token_limit").get<int>(), 2);
+    EXPECT_FALSE(j.at("candidates")[0].contains("token_limit"));
+    EXPECT_TRUE(j.at("candidates")[1].at("token_limit").get<bool>());
+}
+
 TEST(Reconstruct, OutputsAreMappedBackToTheInputFrame) {
     ScriptedWriter w;
     w.programs = {kRight};

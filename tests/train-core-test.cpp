@@ -277,3 +277,19 @@ TEST(TrainBatch, DensePointsKeepsAPrefixOfEachSample) {
     c.dense_points = 512;
     EXPECT_NO_THROW(train::validate(c));
 }
+
+TEST(TrainPlot, PowerLawFitRecoversAKnownCurve) {
+    train::RunCurves r;
+    for (int k = 1; k <= 10; ++k) {
+        const double c = 1e12 * k;
+        r.val.push_back({c, 0, 0.5 + 40.0 * std::pow(c, -0.1)});
+    }
+    const train::PowerLaw law = train::fit_validation_curve(r);
+    EXPECT_EQ(law.points, 9);  // the first point lies before a fifth of the run's compute
+    EXPECT_NEAR(law.alpha, 0.1, 1e-9);
+    EXPECT_NEAR(law.e, 0.5, 1e-6);
+    EXPECT_NEAR(law.a, 40.0, 1e-4);
+    EXPECT_NEAR(law.at(1e14), 0.5 + 40.0 * std::pow(1e14, -0.1), 1e-6);
+    r.val.resize(2);
+    EXPECT_EQ(train::fit_validation_curve(r).points, 0);
+}

@@ -54,6 +54,12 @@ std::vector<std::string> ModelWriter::write(const std::vector<Cloud>& clouds, ui
     return programs;
 }
 
+std::vector<bool> ModelWriter::stopped_at_limit() const {
+    std::vector<bool> out;
+    for (bool f : last_finished) out.push_back(!f);
+    return out;
+}
+
 LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& options) {
     const std::string tok = (std::filesystem::path(dir) / "tokenizer.json").string();
     if (!std::filesystem::exists(tok))

@@ -210,6 +210,14 @@ ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const R
 
     t0 = std::chrono::steady_clock::now();
     score_and_refine(res, programs, dense, options, progress, refine_progress);
+    const std::vector<bool> at_limit = writer.stopped_at_limit();
+    for (std::size_t k = 0; k < at_limit.size() && k < res.candidates.size(); ++k) {
+        CandidateResult& c = res.candidates[k];
+        c.token_limit = at_limit[k];
+        if (c.token_limit && c.cd < 0)
+            c.message = "the model reached its token limit without ending the program (it repeats itself); " +
+                        c.message;
+    }
     res.total_ms = ms_since(t_start);
     return res;
 }
@@ -344,9 +352,13 @@ std::string result_to_json(const ReconstructResult& result, int indent) {
     nlohmann::json j;
     j["best"] = result.best;
     j["valid"] = result.valid_count();
+    int at_limit = 0;
+    for (const CandidateResult& c : result.candidates) at_limit += c.token_limit ? 1 : 0;
+    j["at_token_limit"] = at_limit;
     j["candidates"] = nlohmann::json::array();
     for (const CandidateResult& c : result.candidates) {
         nlohmann::json cj{{"verdict", c.verdict}, {"program", c.program}};
+        if (c.token_limit) cj["token_limit"] = true;
         if (c.cd >= 0) cj["cd"] = c.cd;
         if (!c.message.empty()) cj["message"] = c.message;
         j["candidates"].push_back(cj);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -212,6 +213,48 @@ void plot_runs(const std::vector<RunCurves>& runs, const std::string& svg_path, 
     s << "<text x=\"" << L + 4 << "\" y=\"" << H - B - 6
       << "\" fill=\"#666\">lines: training loss (moving average); dots: validation loss</text>\n</svg>\n";
     util::write_file_atomic(svg_path, s.str());
+}
+
+double PowerLaw::at(double flops) const { return e + a * std::pow(flops, -alpha); }
+
+PowerLaw fit_validation_curve(const RunCurves& run) {
+    PowerLaw best;
+    if (run.val.empty()) return best;
+    const double last = run.val.back().flops;
+    std::vector<CurvePoint> pts;
+    for (const CurvePoint& p : run.val)
+        if (p.flops >= 0.2 * last && p.flops > 0) pts.push_back(p);
+    if (pts.size() < 3) return best;
+    double best_sse = std::numeric_limits<double>::infinity();
+    for (int k = 1; k <= 300; ++k) {
+        const double alpha = 0.005 * k;
+        // Least squares for L = E + A x with x = (C / last)^-alpha (scaled so x is near 1).
+        double sx = 0, sy = 0, sxx = 0, sxy = 0;
+        const double n = double(pts.size());
+        for (const CurvePoint& p : pts) {
+            const double x = std::pow(p.flops / last, -alpha);
+            sx += x, sy += p.loss, sxx += x * x, sxy += x * p.loss;
+        }
+        const double det = n * sxx - sx * sx;
+        if (!(std::abs(det) > 1e-18)) continue;
+        double a = (n * sxy - sx * sy) / det, e = (sy - a * sx) / n;
+        if (e < 0) e = 0, a = sxy / sxx;  // the constrained optimum on the boundary E = 0
+        if (a < 0) continue;
+        double sse = 0;
+        for (const CurvePoint& p : pts) {
+            const double r = p.loss - (e + a * std::pow(p.flops / last, -alpha));
+            sse += r * r;
+        }
+        if (sse < best_sse) {
+            best_sse = sse;
+            best.e = e;
+            best.a = a * std::pow(last, alpha);  // back to L = E + A C^-alpha in absolute FLOPs
+            best.alpha = alpha;
+            best.points = int(pts.size());
+            best.rms = std::sqrt(sse / n);
+        }
+    }
+    return best;
 }
 
 }  // namespace cadrecode::train

@@ -403,6 +403,13 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     const auto t_run = Clock::now();
     const double seconds_before = state.train_seconds;
     bool stopped = false;
+    auto log_validation = [&]() {
+        const double v = validate_loss();
+        if (state.best_val < 0 || v < state.best_val) state.best_val = v;
+        log.write({{"event", "val"}, {"step", state.step}, {"val_loss", v}, {"flops", state.flops},
+                   {"seconds", seconds_before + seconds_since(t_run)}});
+        say(cb, "step " + std::to_string(state.step) + ": validation loss " + std::to_string(v));
+    };
     double last_loss = 0;
     while (state.step < config.iterations) {
         if ((cb.should_stop && cb.should_stop()) || (config.stop_at > 0 && state.step >= config.stop_at) ||
@@ -455,11 +462,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         if (cb.step) cb.step(rep);
 
         if (config.val_every > 0 && state.step % config.val_every == 0 && val_data.size() > 0) {
-            const double v = validate_loss();
-            if (state.best_val < 0 || v < state.best_val) state.best_val = v;
-            log.write({{"event", "val"}, {"step", state.step}, {"val_loss", v}, {"flops", state.flops},
-                       {"seconds", seconds_before + seconds_since(t_run)}});
-            say(cb, "step " + std::to_string(state.step) + ": validation loss " + std::to_string(v));
+            log_validation();
         }
         if (config.recon_every > 0 && state.step % config.recon_every == 0) reconstruct_some();
         if (config.checkpoint_every > 0 && state.step % config.checkpoint_every == 0) {
@@ -467,6 +470,10 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
             save_checkpoint(config.out, m, opt, state);
             redraw_plot();
         }
+    }
+    // The loss where the run stopped (budget, time limit, last step), unless a validation just measured it.
+    if (config.val_every > 0 && val_data.size() > 0 && state.step > 0 && state.step % config.val_every != 0) {
+        log_validation();
     }
     state.train_seconds = seconds_before + seconds_since(t_run);
     save_checkpoint(config.out, m, opt, state);

@@ -1,10 +1,14 @@
 // cadrecode eval --pred DIR --gt DIR [--candidates-pattern P] [-j N] [--report OUT]
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "cadrecode/eval/evaluate.h"
 #include "cadrecode/report/eval-views.h"
+#include "cadrecode/util/files.h"
 #include "commands.h"
 #include "progress.h"
 
@@ -20,6 +24,24 @@ struct EvalArgs {
     eval::EvalOptions options;
     bool no_renormalize = false, no_iou = false;
 };
+
+// How many of the model's candidates stopped at the token limit (a model that repeats itself), from the
+// records that reconstruct writes beside the programs.
+void print_token_limit_count(const std::string& pred_dir) {
+    size_t candidates = 0, at_limit = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(pred_dir, ec)) {
+        if (e.path().extension() != ".json") continue;
+        try {
+            const nlohmann::json j = nlohmann::json::parse(util::read_file(e.path().string()));
+            if (j.contains("candidates") && j.at("candidates").is_array()) candidates += j.at("candidates").size();
+            at_limit += j.value("at_token_limit", 0);
+        } catch (const std::exception&) {
+        }
+    }
+    std::printf("candidates that reached the token limit without ending (loops): %zu of %zu\n\n", at_limit,
+                candidates);
+}
 
 int evaluate_pattern(const EvalArgs& args, const std::string& pattern, const std::string& report, const std::string& title);
 
@@ -73,6 +95,7 @@ Runner add_eval_command(CLI::App& app) {
                 throw std::runtime_error("reconstructing " + a->gt + " failed (cadrecode-ml exit code " +
                                          std::to_string(rc) + ")");
             a->pattern = "{id}.c*.py";
+            print_token_limit_count(a->pred);
         }
         if (a->pred.empty()) throw std::runtime_error("--pred is required (or --model)");
         a->options.renormalize = !a->no_renormalize;

@@ -19,6 +19,7 @@ public:
     ModelWriter(const model::CadRecodeModel& model, const text::Tokenizer& tokenizer, model::GenerateOptions options);
 
     std::vector<std::string> write(const std::vector<Cloud>& clouds, uint64_t seed) override;
+    std::vector<bool> stopped_at_limit() const override;
 
     // Called with (candidate, text piece) as tokens arrive (text streamed through text::StreamDecoder).
     std::function<void(int, const std::string&)> on_text;

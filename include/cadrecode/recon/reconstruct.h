@@ -39,6 +39,9 @@ class ProgramWriter {
 public:
     virtual ~ProgramWriter() = default;
     virtual std::vector<std::string> write(const std::vector<Cloud>& clouds, uint64_t seed) = 0;
+    // After write(): per program, true when the writer stopped at its length limit instead of ending the
+    // program itself (a language model that loops). Empty when the writer cannot tell.
+    virtual std::vector<bool> stopped_at_limit() const { return {}; }
 };
 
 // What a reconstruction starts from: a surface mesh (meshes and B-rep files) or a bare point cloud.
@@ -75,6 +78,7 @@ struct CandidateResult {
     std::string verdict;   // cad::verdict_name
     std::string message;   // why it is invalid; empty when valid
     double cd = -1;        // x1000, in the unit-cube scale, against the input's points; -1 when invalid
+    bool token_limit = false;  // the writer stopped at its token limit (ProgramWriter::stopped_at_limit)
 };
 
 struct ReconstructResult {

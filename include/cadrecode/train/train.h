@@ -61,6 +61,16 @@ struct RunCurves {
 };
 // Reads a run folder's log.jsonl (lines with "flops"; older logs without it give empty curves).
 RunCurves read_run_curves(const std::string& run_dir);
+// A loss curve's law L(C) = E + A * C^-alpha, fitted by least squares (alpha on a grid, E and A in closed
+// form with E >= 0, A >= 0) to the validation points past the first fifth of the run's compute.
+struct PowerLaw {
+    double e = 0, a = 0, alpha = 0;
+    int points = 0;     // validation points used; 0 when there were fewer than 3 (no fit)
+    double rms = 0;     // root mean square residual of the fit
+    double at(double flops) const;
+};
+PowerLaw fit_validation_curve(const RunCurves& run);
+
 // Draws several runs on one log-log plot of loss against model FLOPs (`x` = "flops") or training seconds
 // (`x` = "seconds"): each run's smoothed training loss as a line and its validation losses as dots.
 void plot_runs(const std::vector<RunCurves>& runs, const std::string& svg_path, const std::string& x = "flops");

@@ -70,10 +70,12 @@ std::string summary_markdown(const std::vector<SampleResult>& results) {
     std::ostringstream s;
     s << "| selection | samples | mean CD (x1000) | median CD (x1000) | IoU (%) | IR (%) |\n";
     s << "|---|---:|---:|---:|---:|---:|\n";
-    s << "| best of k by CD to ground truth (oracle, published protocol) | " << o.samples << " | " << fmt("%.3f", o.cd_mean)
-      << " | " << fmt("%.3f", o.cd_median) << " | " << (o.iou_count ? fmt("%.2f", o.iou_mean) : std::string("n/a")) << " | " << fmt("%.2f", o.ir) << " |\n";
-    s << "| best of k by CD to the input point cloud (deployable) | " << in.samples << " | " << fmt("%.3f", in.cd_mean) << " | "
-      << fmt("%.3f", in.cd_median) << " | " << (in.iou_count ? fmt("%.2f", in.iou_mean) : std::string("n/a")) << " | " << fmt("%.2f", in.ir) << " |\n";
+    // No CD where nothing was scored: a table must not show 0.000 for samples without a valid program.
+    auto cd = [](const Summary& x, double v) { return x.invalid < x.samples ? fmt("%.3f", v) : std::string("n/a"); };
+    s << "| best of k by CD to ground truth (oracle, published protocol) | " << o.samples << " | " << cd(o, o.cd_mean)
+      << " | " << cd(o, o.cd_median) << " | " << (o.iou_count ? fmt("%.2f", o.iou_mean) : std::string("n/a")) << " | " << fmt("%.2f", o.ir) << " |\n";
+    s << "| best of k by CD to the input point cloud (deployable) | " << in.samples << " | " << cd(in, in.cd_mean) << " | "
+      << cd(in, in.cd_median) << " | " << (in.iou_count ? fmt("%.2f", in.iou_mean) : std::string("n/a")) << " | " << fmt("%.2f", in.ir) << " |\n";
     s << "| metric floor: ground truth against itself, two samplings | " << o.samples << " | " << fmt("%.3f", o.floor_mean)
       << " | " << fmt("%.3f", o.floor_median) << " | | |\n";
     s << "\nCandidates valid: " << fmt("%.2f", o.candidates_valid)

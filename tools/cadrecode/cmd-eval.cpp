@@ -23,6 +23,7 @@ struct EvalArgs {
     size_t refine_evaluations = 0;
     eval::EvalOptions options;
     bool no_renormalize = false, no_iou = false;
+    bool pattern_given = false;  // --candidates-pattern typed (no fallback to reconstruct's candidate names)
 };
 
 // How many of the model's candidates stopped at the token limit (a model that repeats itself), from the
@@ -67,7 +68,7 @@ Runner add_eval_command(CLI::App& app) {
     cmd->add_option("--refine-evaluations", a->refine_evaluations,
                     "with --model: a refinement budget in evaluations instead of seconds (machine-independent)");
     cmd->add_option("--gt", a->gt, "directory of ground-truth meshes <id>.stl/.obj/.ply/.off")->required();
-    cmd->add_option("--candidates-pattern", a->pattern, "program names per sample; {id} is the mesh stem, * and ? wildcards")
+    CLI::Option* pattern_option = cmd->add_option("--candidates-pattern", a->pattern, "program names per sample; {id} is the mesh stem, * and ? wildcards")
         ->capture_default_str();
     cmd->add_option("-j,--jobs", a->options.workers, "worker processes")->capture_default_str()->check(CLI::Range(1, 256));
     cmd->add_option("--report", a->report, "write samples.csv, samples.json, summary.md, cd.svg, iou.svg, index.html and views/<id>.html here");
@@ -76,8 +77,9 @@ Runner add_eval_command(CLI::App& app) {
     cmd->add_option("--time-limit", a->options.time_limit_s, "seconds per program")->capture_default_str();
     cmd->add_flag("--no-renormalize", a->no_renormalize, "map the prediction with the ground truth's normalisation instead of its own");
     cmd->add_flag("--no-iou", a->no_iou, "skip IoU (the slowest metric)");
-    return [cmd, a]() -> int {
+    return [cmd, a, pattern_option]() -> int {
         if (!cmd->parsed()) return -1;
+        a->pattern_given = pattern_option->count() > 0;
         if (!a->model.empty()) {
             // The model commands live in cadrecode-ml; it writes <id>.c<k>.py for every shape into --pred.
             if (a->pred.empty()) a->pred = (a->report.empty() ? std::string("eval-pred") : a->report + "/pred");
@@ -95,6 +97,7 @@ Runner add_eval_command(CLI::App& app) {
                 throw std::runtime_error("reconstructing " + a->gt + " failed (cadrecode-ml exit code " +
                                          std::to_string(rc) + ")");
             a->pattern = "{id}.c*.py";
+            a->pattern_given = true;
             print_token_limit_count(a->pred);
         }
         if (a->pred.empty()) throw std::runtime_error("--pred is required (or --model)");
@@ -113,11 +116,31 @@ namespace {
 int evaluate_pattern(const EvalArgs& args, const std::string& pattern, const std::string& report, const std::string& title) {
     const EvalArgs* a = &args;
     if (!title.empty()) std::printf("## %s\n\n", title.c_str());
-    std::vector<eval::Sample> samples = eval::match_samples(a->pred, a->gt, pattern);
+    std::string used = pattern;
+    std::vector<eval::Sample> samples = eval::match_samples(a->pred, a->gt, used);
     if (samples.empty()) throw std::runtime_error(a->gt + ": no ground-truth meshes (.stl .obj .ply .off)");
-    size_t without = 0;
-    for (const auto& s : samples) without += s.candidates.empty();
-    std::fprintf(stderr, "eval: %zu samples, %zu without any candidate matching '%s'\n", samples.size(), without, pattern.c_str());
+    auto count_without = [&] {
+        size_t n = 0;
+        for (const auto& s : samples) n += s.candidates.empty();
+        return n;
+    };
+    size_t without = count_without();
+    // `reconstruct DIR` writes <id>.py only for shapes with a valid candidate, and <id>.c<k>.py always: a
+    // folder of candidates alone is read as such unless the user named a pattern.
+    if (without == samples.size() && !a->pattern_given && used == "{id}.py") {
+        used = "{id}.c*.py";
+        samples = eval::match_samples(a->pred, a->gt, used);
+        without = count_without();
+        if (without < samples.size())
+            std::fprintf(stderr, "eval: no <id>.py in %s; reading the candidates <id>.c<k>.py instead\n", a->pred.c_str());
+    }
+    if (without == samples.size())
+        throw std::runtime_error(a->pred + ": no predicted program matches '" +
+                                 (used == pattern ? used : pattern + "' or '" + used) + "' for any of the " +
+                                 std::to_string(samples.size()) + " ground-truth meshes in " + a->gt +
+                                 " (expected <id>.py, or <id>.c<k>.py as `cadrecode reconstruct DIR` writes them; "
+                                 "--candidates-pattern names others)");
+    std::fprintf(stderr, "eval: %zu samples, %zu without any candidate matching '%s'\n", samples.size(), without, used.c_str());
     ProgressBar bar("eval", samples.size());
     size_t invalid = 0;
     auto results = eval::evaluate(samples, a->options, [&](size_t done, size_t, const eval::SampleResult& r) {

@@ -1,0 +1,69 @@
+// What a user meets first (issue 13): wrong numbers that must be errors, outputs checked before the work,
+// bad options named with what was expected. Each case runs the real CLI and asserts the exit code and message.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "cadrecode/util/files.h"
+#include "test-util.h"
+
+namespace fs = std::filesystem;
+using cadrecode::test::CliRun;
+using cadrecode::test::cli;
+
+namespace {
+
+std::string tmpdir(const std::string& name) {
+    std::string d = testing::TempDir() + "/cli-user-" + name;
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+}
+
+const char* const kBox = "import cadquery as cq\nr=cq.Workplane('XY').box(40,30,20)\n";
+
+bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+}  // namespace
+
+TEST(CliUser, EvalWithNothingToScoreIsAnError) {
+    const std::string d = tmpdir("eval-empty");
+    fs::create_directories(d + "/gt");
+    fs::create_directories(d + "/pred");
+    fs::copy_file(cadrecode::test::source_file("examples/part.stl"), d + "/gt/part.stl");
+    CliRun r = cli("eval --gt " + d + "/gt --pred " + d + "/pred --no-iou");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, d + "/pred: no predicted program matches '{id}.py' or '{id}.c*.py' for any of the 1 "
+                                "ground-truth meshes")) << r.out;
+    EXPECT_FALSE(contains(r.out, "0.000")) << r.out;
+    // A pattern the user typed is not second-guessed.
+    r = cli("eval --gt " + d + "/gt --pred " + d + "/pred --no-iou --candidates-pattern '{id}.v*.py'");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, "no predicted program matches '{id}.v*.py' for any")) << r.out;
+}
+
+TEST(CliUser, EvalReadsReconstructsCandidateNames) {
+    const std::string d = tmpdir("eval-candidates");
+    fs::create_directories(d + "/gt");
+    fs::create_directories(d + "/pred");
+    fs::copy_file(cadrecode::test::source_file("examples/part.stl"), d + "/gt/part.stl");
+    cadrecode::util::write_file_atomic(d + "/pred/part.c0.py", kBox);
+    cadrecode::util::write_file_atomic(d + "/pred/part.c1.py", "import cadquery as cq\nr=cq.Workplane('XY').fillet(1)\n");
+    CliRun r = cli("eval --gt " + d + "/gt --pred " + d + "/pred --no-iou");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, "reading the candidates <id>.c<k>.py instead")) << r.out;
+    EXPECT_TRUE(contains(r.out, "| best of k by CD to ground truth (oracle, published protocol) | 1 |")) << r.out;
+    EXPECT_TRUE(contains(r.out, "Candidates valid: 50.00 %")) << r.out;
+}
+
+TEST(CliUser, EvalTableShowsNoDistanceWhenNothingIsValid) {
+    const std::string d = tmpdir("eval-invalid");
+    fs::create_directories(d + "/gt");
+    fs::create_directories(d + "/pred");
+    fs::copy_file(cadrecode::test::source_file("examples/part.stl"), d + "/gt/part.stl");
+    cadrecode::util::write_file_atomic(d + "/pred/part.py", "import cadquery as cq\nr=cq.Workplane('XY').fillet(1)\n");
+    CliRun r = cli("eval --gt " + d + "/gt --pred " + d + "/pred --no-iou");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, "| 1 | n/a | n/a | n/a | 100.00 |")) << r.out;
+}

@@ -67,3 +67,29 @@ TEST(CliUser, EvalTableShowsNoDistanceWhenNothingIsValid) {
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_TRUE(contains(r.out, "| 1 | n/a | n/a | n/a | 100.00 |")) << r.out;
 }
+
+TEST(CliUser, OutputFoldersAreCheckedBeforeTheWork) {
+    const std::string d = tmpdir("out-folders");
+    const std::string prog = d + "/box.py";
+    cadrecode::util::write_file_atomic(prog, kBox);
+    const std::string missing = d + "/missing";
+    struct Case {
+        std::string args, what;
+    };
+    const std::vector<Case> cases{
+        {"run " + prog + " --step " + missing + "/b.step", "STEP file"},
+        {"run " + prog + " --stl " + missing + "/b.stl", "STL file"},
+        {"check " + prog + " --json " + missing + "/r.json", "JSON report"},
+        {"parametrize " + prog + " -o " + missing + "/p.ipynb", "notebook"},
+        {"view " + cadrecode::test::source_file("examples/part.stl") + " " + prog + " -o " + missing + "/v.html",
+         "HTML page"},
+        {"tokenizer train --corpus " + prog + " -o " + missing + "/tokenizer.json", "tokenizer"},
+    };
+    for (const Case& c : cases) {
+        CliRun r = cli(c.args);
+        EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
+        EXPECT_TRUE(contains(r.out, "the folder of the " + c.what + " (" + missing + ") does not exist"))
+            << c.args << "\n" << r.out;
+    }
+    EXPECT_FALSE(fs::exists(missing));
+}

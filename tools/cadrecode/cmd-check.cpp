@@ -58,6 +58,7 @@ Runner add_check_command(CLI::App& app) {
     cmd->add_option("--show", args->show, "invalid programs listed per reason")->capture_default_str();
     return [cmd, args]() -> int {
         if (!cmd->parsed()) return -1;
+        check_output_folder(args->json, "JSON report");
         std::vector<std::string> files = collect_programs(args->inputs);
         if (files.empty()) throw std::runtime_error("no .py programs found in the given inputs");
         std::vector<cad::Job> jobs;

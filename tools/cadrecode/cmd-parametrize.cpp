@@ -42,6 +42,7 @@ Runner add_parametrize_command(CLI::App& app) {
         bool notebook = ends_with(a->out, ".ipynb");
         if (!notebook && !ends_with(a->out, ".py"))
             throw std::runtime_error(a->out + ": expected an output name ending in .py or .ipynb");
+        check_output_folder(a->out, notebook ? "notebook" : "program");
         edit::Parametrized p;
         try {
             p = edit::parametrize(util::read_file(a->program));

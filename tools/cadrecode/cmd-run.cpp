@@ -53,6 +53,8 @@ Runner add_run_command(CLI::App& app) {
     cmd->add_option("--result", args->result_var, "name of the result variable")->capture_default_str();
     return [cmd, args]() -> int {
         if (!cmd->parsed()) return -1;
+        check_output_folder(args->step, "STEP file");
+        check_output_folder(args->stl, "STL file");
         cad::Job job{args->program, util::read_file(args->program), args->step, args->stl};
         cad::GuardOptions opt;
         opt.exec.time_limit_s = args->time_limit;

@@ -159,6 +159,7 @@ Runner add_tokenizer_command(CLI::App& app) {
     return [=]() -> int {
         if (!cmd->parsed()) return -1;
         const TokenizerArgs& a = *args;
+        if (train->parsed()) check_output_folder(a.output, "tokenizer");
         if (enc->parsed()) {
             auto tok = text::Tokenizer::load(a.tokenizer);
             std::string input = !a.file.empty() ? util::read_file(a.file) : enc->count("text") ? a.text : read_stdin();

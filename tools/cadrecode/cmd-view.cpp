@@ -33,6 +33,7 @@ Runner add_view_command(CLI::App& app) {
     cmd->add_flag("--no-iou", a->no_iou, "skip IoU");
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;
+        check_output_folder(a->out, "HTML page");
         if (a->program.empty()) {
             // Reconstruct with the model tools (cadrecode-ml), then show what they wrote.
             a->program = a->out + ".py";

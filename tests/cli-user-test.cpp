@@ -93,3 +93,27 @@ TEST(CliUser, OutputFoldersAreCheckedBeforeTheWork) {
     }
     EXPECT_FALSE(fs::exists(missing));
 }
+
+TEST(CliUser, ParametrizeRefusesWhatRunRefuses) {
+    const std::string d = tmpdir("parametrize");
+    const std::string evil = d + "/evil.py";
+    cadrecode::util::write_file_atomic(evil, "import cadquery as cq\nimport os\nos.system('touch " + d +
+                                                 "/pwned')\nr=cq.Workplane('XY').box(1,1,1)\n");
+    const CliRun run = cli("run " + evil);
+    EXPECT_EQ(run.code, 1) << run.out;
+    for (const char* out : {"/p.ipynb", "/p.py"}) {
+        CliRun r = cli("parametrize " + evil + " -o " + d + out);
+        EXPECT_EQ(r.code, 1) << r.out;
+        // The same line as `run` prints, then what was (not) done.
+        EXPECT_TRUE(contains(r.out, run.out.substr(0, run.out.find('\n')))) << r.out << "\nrun: " << run.out;
+        EXPECT_TRUE(contains(r.out, "is not a valid program; nothing written")) << r.out;
+        EXPECT_FALSE(fs::exists(d + out));
+    }
+    EXPECT_FALSE(fs::exists(d + "/pwned"));
+    const std::string good = d + "/box.py";
+    cadrecode::util::write_file_atomic(good, kBox);
+    CliRun r = cli("parametrize " + good + " -o " + d + "/box.ipynb");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, "(checked: it rebuilds the original, volume 24000)")) << r.out;
+    EXPECT_TRUE(fs::exists(d + "/box.ipynb"));
+}

@@ -21,6 +21,11 @@ void check_output_folder(const std::string& path, const std::string& what) {
                                  ") does not exist; create it first");
 }
 
+std::string invalid_line(const std::string& name, int line, int col, const char* verdict, const std::string& message) {
+    const std::string place = line > 0 ? ":" + std::to_string(line) + ":" + std::to_string(col) : std::string();
+    return name + place + ": invalid (" + verdict + "): " + message;
+}
+
 int run_app(CLI::App& app, const std::vector<Runner>& runners, int argc, char** argv) {
     try {
         app.parse(argc, argv);

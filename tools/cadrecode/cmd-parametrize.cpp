@@ -1,7 +1,10 @@
 // cadrecode parametrize PROGRAM.py -o OUT.ipynb|OUT.py [--llm] [--base-url U] [--model M] [--api-key K]
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
+#include "cadrecode/cad/guard.h"
 #include "cadrecode/edit/llm-names.h"
 #include "cadrecode/edit/notebook.h"
 #include "cadrecode/edit/parametrize.h"
@@ -16,6 +19,7 @@ namespace {
 struct ParametrizeArgs {
     std::string program, out;
     bool llm = false;
+    double time_limit = 3.0;
     LlmOptions llm_options;
 };
 
@@ -37,15 +41,30 @@ Runner add_parametrize_command(CLI::App& app) {
     cmd->add_flag("--llm", a->llm,
                   "ask a chat-completions model for better names and groups (falls back to the deterministic ones)");
     add_llm_options(cmd, a->llm_options);
+    cmd->add_option("--time-limit", a->time_limit, "seconds for each run of the program (before and after)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 600.0));
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;
         bool notebook = ends_with(a->out, ".ipynb");
         if (!notebook && !ends_with(a->out, ".py"))
             throw std::runtime_error(a->out + ": expected an output name ending in .py or .ipynb");
         check_output_folder(a->out, notebook ? "notebook" : "program");
+        // The program runs first, exactly as `run` runs it: what `run` refuses never reaches a notebook, where
+        // it would meet a real Python interpreter.
+        const std::string source = util::read_file(a->program);
+        cad::GuardOptions guard;
+        guard.exec.time_limit_s = a->time_limit;
+        const cad::JobOutcome original = cad::run_guarded({cad::Job{a->program, source, "", ""}}, guard).at(0);
+        if (!original.result.valid()) {
+            const cad::ExecResult& r = original.result;
+            std::printf("%s\n", invalid_line(a->program, r.line, r.col, cad::verdict_name(r.verdict), r.message).c_str());
+            std::fprintf(stderr, "parametrize: %s is not a valid program; nothing written\n", a->program.c_str());
+            return kExitInvalid;
+        }
         edit::Parametrized p;
         try {
-            p = edit::parametrize(util::read_file(a->program));
+            p = edit::parametrize(source);
         } catch (const std::runtime_error& e) {
             throw std::runtime_error(a->program + ":" + e.what());
         }
@@ -56,9 +75,20 @@ Runner add_parametrize_command(CLI::App& app) {
             else
                 std::fprintf(stderr, "parametrize: kept the deterministic names (%s)\n", why.c_str());
         }
+        // At its defaults the parametrized program must build the same solid; checked, not assumed.
+        const cad::JobOutcome again =
+            cad::run_guarded({cad::Job{a->out + " (parametrized)", p.program(), "", ""}}, guard).at(0);
+        const double v0 = original.result.props.volume, v1 = again.result.props.volume;
+        if (!again.result.valid() || std::abs(v1 - v0) > 1e-9 * std::max(1.0, std::abs(v0)))
+            throw std::runtime_error(a->program + ": the parametrized program does not rebuild the original (" +
+                                     (again.result.valid() ? "volume " + std::to_string(v1) + " instead of " +
+                                                                 std::to_string(v0)
+                                                           : again.result.error_text()) +
+                                     "); nothing written. Please report this program.");
         std::string text = notebook ? edit::notebook_json(p, a->program) : p.program();
         util::write_file_atomic(a->out, text);
-        std::printf("%s: %zu parameters, wrote %s\n", a->program.c_str(), p.parameters.size(), a->out.c_str());
+        std::printf("%s: %zu parameters, wrote %s (checked: it rebuilds the original, volume %.6g)\n",
+                    a->program.c_str(), p.parameters.size(), a->out.c_str(), v0);
         return kExitOk;
     };
 }

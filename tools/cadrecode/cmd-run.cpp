@@ -20,12 +20,8 @@ struct RunArgs {
 
 void print_human(const cad::JobOutcome& o) {
     const cad::ExecResult& r = o.result;
-    if (!r.valid() && r.line > 0) {
-        std::printf("%s:%d:%d: invalid (%s): %s\n", o.name.c_str(), r.line, r.col, cad::verdict_name(r.verdict), r.message.c_str());
-        return;
-    }
     if (!r.valid()) {
-        std::printf("%s: invalid (%s): %s\n", o.name.c_str(), cad::verdict_name(r.verdict), r.message.c_str());
+        std::printf("%s\n", invalid_line(o.name, r.line, r.col, cad::verdict_name(r.verdict), r.message).c_str());
         return;
     }
     const auto& p = r.props;

@@ -117,3 +117,28 @@ TEST(CliUser, ParametrizeRefusesWhatRunRefuses) {
     EXPECT_TRUE(contains(r.out, "(checked: it rebuilds the original, volume 24000)")) << r.out;
     EXPECT_TRUE(fs::exists(d + "/box.ipynb"));
 }
+
+TEST(CliUser, OfficialCheckpointLayoutNeedsAndTakesTokenizer) {
+    if (!fs::exists(std::string(CADRECODE_BIN_DIR) + "/cadrecode-ml")) GTEST_SKIP() << "built without libtorch";
+    const std::string d = tmpdir("tokenizer");
+    const std::string part = cadrecode::test::source_file("examples/part.stl");
+    CliRun r = cli("reconstruct " + part + " -o " + d + "/p.py --model " + d + "/nowhere");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, d + "/nowhere: model folder not found")) << r.out;
+    // The published layout: config.json and model.safetensors, no tokenizer.json.
+    const std::string official = d + "/cad-recode-v1.5";
+    fs::create_directories(official);
+    for (const char* f : {"config.json", "model.safetensors", "generation_config.json", "training.json"})
+        fs::copy_file(cadrecode::test::source_file(std::string("models/default/") + f), official + "/" + f);
+    r = cli("reconstruct " + part + " -o " + d + "/p.py --model " + official);
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, official + ": no tokenizer.json. The published CAD-Recode folders have none")) << r.out;
+    EXPECT_TRUE(contains(r.out, "pass --tokenizer with the tokenizer.json of Qwen/Qwen2-1.5B")) << r.out;
+    r = cli("reconstruct " + part + " -o " + d + "/p.py --model " + official + " --tokenizer " + d + "/none.json");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, d + "/none.json: tokenizer file not found")) << r.out;
+    r = cli("reconstruct " + part + " -o " + d + "/p.py --model " + official + " --tokenizer " +
+            cadrecode::test::source_file("models/default/tokenizer.json") + " --candidates 2 --refine-seconds 0 -q");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(fs::exists(d + "/p.py"));
+}

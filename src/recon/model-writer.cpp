@@ -60,11 +60,25 @@ std::vector<bool> ModelWriter::stopped_at_limit() const {
     return out;
 }
 
-LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& options) {
-    const std::string tok = (std::filesystem::path(dir) / "tokenizer.json").string();
-    if (!std::filesystem::exists(tok))
-        throw std::runtime_error(dir + ": no tokenizer.json (a model folder holds config.json, model.safetensors "
-                                       "and tokenizer.json)");
+LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& options, const std::string& tokenizer) {
+    namespace fs = std::filesystem;
+    if (!fs::exists(dir)) throw std::runtime_error(dir + ": model folder not found");
+    if (!fs::is_directory(dir))
+        throw std::runtime_error(dir + ": not a folder (a model folder holds config.json and model.safetensors)");
+    if (!fs::exists(fs::path(dir) / "config.json"))
+        throw std::runtime_error(dir + ": no config.json (a model folder holds the Hugging Face config.json and "
+                                       "model.safetensors)");
+    std::string tok = tokenizer;
+    if (tok.empty()) {
+        tok = (fs::path(dir) / "tokenizer.json").string();
+        if (!fs::exists(tok))
+            throw std::runtime_error(
+                dir + ": no tokenizer.json. The published CAD-Recode folders have none (their authors load the "
+                      "Qwen2 tokenizer): pass --tokenizer with the tokenizer.json of Qwen/Qwen2-1.5B from Hugging Face, "
+                      "or copy that file into the folder");
+    } else if (!fs::is_regular_file(tok)) {
+        throw std::runtime_error(tok + ": tokenizer file not found (expected a Hugging Face tokenizer.json)");
+    }
     LoadedModel lm{model::CadRecodeModel::load(dir, options), text::Tokenizer::load(tok), {}};
     const text::PromptTokens ids = text::prompt_tokens(lm.tokenizer);
     lm.options.eos_id = ids.eos;

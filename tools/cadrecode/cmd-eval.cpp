@@ -17,7 +17,7 @@ namespace cadrecode::cli {
 namespace {
 
 struct EvalArgs {
-    std::string pred, gt, pattern = "{id}.py", report, model;
+    std::string pred, gt, pattern = "{id}.py", report, model, tokenizer;
     int candidates = 10, points = 0;
     double refine_seconds = 0;
     size_t refine_evaluations = 0;
@@ -57,6 +57,7 @@ Runner add_eval_command(CLI::App& app) {
     cmd->add_option("--pred", a->pred, "directory of predicted programs (with --model: where the model writes them)");
     cmd->add_option("--model", a->model, "reconstruct every ground-truth mesh with this model first (cadrecode "
                                          "reconstruct), then score the candidates; 'default' for the bundled model");
+    cmd->add_option("--tokenizer", a->tokenizer, "with --model: its tokenizer.json when the folder has none");
     cmd->add_option("--candidates", a->candidates, "with --model: candidates per shape (the ablation: 1 vs 10)")
         ->capture_default_str();
     cmd->add_option("--points", a->points, "with --model: points per cloud (the ablation: 128 vs 256; 0: the model's)");
@@ -87,6 +88,7 @@ Runner add_eval_command(CLI::App& app) {
                                           std::to_string(a->candidates), "--seed", std::to_string(a->options.seed),
                                           "--workers", std::to_string(a->options.workers)};
             if (a->model != "default") args.insert(args.end(), {"--model", a->model});
+            if (!a->tokenizer.empty()) args.insert(args.end(), {"--tokenizer", a->tokenizer});
             if (a->points > 0) args.insert(args.end(), {"--points", std::to_string(a->points)});
             args.insert(args.end(), {"--refine-seconds", std::to_string(a->refine_seconds)});
             if (a->refine_evaluations > 0)

@@ -16,7 +16,7 @@ namespace cadrecode::cli {
 namespace {
 
 struct ReconstructArgs {
-    std::string input, out, step, stl, model, json, device = "cpu", dtype = "auto";
+    std::string input, out, step, stl, model, tokenizer, json, device = "cpu", dtype = "auto";
     int candidates = 10, points = 0, workers = 2, max_tokens = 0;
     uint64_t seed = 0;
     double temperature = -1, top_p = -1;
@@ -58,6 +58,8 @@ Runner add_reconstruct_command(CLI::App& app) {
         ->check(CLI::Range(0, 4096));
     cmd->add_option("--model", a->model, "model folder (config.json, model.safetensors, tokenizer.json); default: "
                                          "$CADRECODE_MODEL or the bundled " + std::string(CADRECODE_DEFAULT_MODEL_DIR));
+    cmd->add_option("--tokenizer", a->tokenizer,
+                    "tokenizer.json when the model folder has none (the published CAD-Recode v1.5 weights: Qwen2-1.5B's)");
     cmd->add_option("--seed", a->seed, "seed of the point sampling (and of sampling decoders)")->capture_default_str();
     cmd->add_option("--temperature", a->temperature,
                     "0: greedy decoding (the published setting); default: the model's generation_config.json, else 0");
@@ -78,7 +80,7 @@ Runner add_reconstruct_command(CLI::App& app) {
         model::LoadOptions lo;
         lo.device = a->device;
         lo.dtype = a->dtype;
-        recon::LoadedModel lm = recon::load_model_dir(model_dir, lo);
+        recon::LoadedModel lm = recon::load_model_dir(model_dir, lo, a->tokenizer);
         model::GenerateOptions go = lm.options;
         if (a->temperature >= 0) go.temperature = float(a->temperature);
         if (a->top_k >= 0) go.top_k = a->top_k;

@@ -44,6 +44,10 @@ struct LoadedModel {
     model::GenerateOptions options;  // ids filled in, greedy, max_new_tokens 768
     int points = 256;                // points per cloud the model was trained with (training.json), else 256
 };
-LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& options = {});
+// `tokenizer` names a tokenizer.json outside the folder (the published CAD-Recode v1.5 folder has none: its
+// authors load Qwen2-1.5B's); empty: the folder's own. Throws std::runtime_error naming the missing folder or
+// file and, for a missing tokenizer, which file to use.
+LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& options = {},
+                           const std::string& tokenizer = "");
 
 }  // namespace cadrecode::recon

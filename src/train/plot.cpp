@@ -31,10 +31,8 @@ std::string polyline(const std::vector<Point>& pts, const std::function<double(d
     return s.str();
 }
 
-}  // namespace
-
-void plot_losses(const std::string& log_path, const std::string& svg_path) {
-    std::vector<Point> train, val;
+// Calls f with every line of a log.jsonl that is a JSON object; other lines (a torn last line) are skipped.
+void for_each_log_object(const std::string& log_path, const std::function<void(const nlohmann::json&)>& f) {
     std::istringstream in(util::read_file(log_path));
     std::string line;
     while (std::getline(in, line)) {
@@ -45,12 +43,21 @@ void plot_losses(const std::string& log_path, const std::string& svg_path) {
         } catch (const nlohmann::json::exception&) {
             continue;
         }
-        if (!j.is_object() || !j.contains("step") || !j.at("step").is_number()) continue;
+        if (j.is_object()) f(j);
+    }
+}
+
+}  // namespace
+
+void plot_losses(const std::string& log_path, const std::string& svg_path) {
+    std::vector<Point> train, val;
+    for_each_log_object(log_path, [&](const nlohmann::json& j) {
+        if (!j.contains("step") || !j.at("step").is_number()) return;
         const double step = j.at("step").get<double>();
         if (j.contains("loss") && j.at("loss").is_number()) train.push_back({step, j.at("loss").get<double>()});
         if (j.value("event", "") == "val" && j.contains("val_loss") && j.at("val_loss").is_number())
             val.push_back({step, j.at("val_loss").get<double>()});
-    }
+    });
     const double W = 720, H = 400, L = 64, R = 16, T = 24, B = 40;
     double max_step = 1, lo = 1e9, hi = -1e9;
     for (const auto* v : {&train, &val})
@@ -114,18 +121,8 @@ RunCurves read_run_curves(const std::string& run_dir) {
             break;
         }
     }
-    const std::string log_path = (fs::path(run_dir) / "log.jsonl").string();
-    std::istringstream in(util::read_file(log_path));
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty()) continue;
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::exception&) {
-            continue;
-        }
-        if (!j.is_object() || !j.contains("flops") || !j.at("flops").is_number()) continue;
+    for_each_log_object((fs::path(run_dir) / "log.jsonl").string(), [&](const nlohmann::json& j) {
+        if (!j.contains("flops") || !j.at("flops").is_number()) return;
         CurvePoint p;
         p.flops = j.at("flops").get<double>();
         p.seconds = j.value("seconds", 0.0);
@@ -136,7 +133,7 @@ RunCurves read_run_curves(const std::string& run_dir) {
             p.loss = j.at("loss").get<double>();
             rc.train.push_back(p);
         }
-    }
+    });
     return rc;
 }
 

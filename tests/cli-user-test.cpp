@@ -23,15 +23,21 @@ std::string tmpdir(const std::string& name) {
 
 const char* const kBox = "import cadquery as cq\nr=cq.Workplane('XY').box(40,30,20)\n";
 
+// A folder with gt/part.stl (the bundled example mesh) and an empty pred/.
+std::string eval_dirs(const std::string& name) {
+    const std::string d = tmpdir(name);
+    fs::create_directories(d + "/gt");
+    fs::create_directories(d + "/pred");
+    fs::copy_file(cadrecode::test::source_file("examples/part.stl"), d + "/gt/part.stl");
+    return d;
+}
+
 bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
 }  // namespace
 
 TEST(CliUser, EvalWithNothingToScoreIsAnError) {
-    const std::string d = tmpdir("eval-empty");
-    fs::create_directories(d + "/gt");
-    fs::create_directories(d + "/pred");
-    fs::copy_file(cadrecode::test::source_file("examples/part.stl"), d + "/gt/part.stl");
+    const std::string d = eval_dirs("eval-empty");
     CliRun r = cli("eval --gt " + d + "/gt --pred " + d + "/pred --no-iou");
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_TRUE(contains(r.out, d + "/pred: no predicted program matches '{id}.py' or '{id}.c*.py' for any of the 1 "
@@ -44,10 +50,7 @@ TEST(CliUser, EvalWithNothingToScoreIsAnError) {
 }
 
 TEST(CliUser, EvalReadsReconstructsCandidateNames) {
-    const std::string d = tmpdir("eval-candidates");
-    fs::create_directories(d + "/gt");
-    fs::create_directories(d + "/pred");
-    fs::copy_file(cadrecode::test::source_file("examples/part.stl"), d + "/gt/part.stl");
+    const std::string d = eval_dirs("eval-candidates");
     cadrecode::util::write_file_atomic(d + "/pred/part.c0.py", kBox);
     cadrecode::util::write_file_atomic(d + "/pred/part.c1.py", "import cadquery as cq\nr=cq.Workplane('XY').fillet(1)\n");
     CliRun r = cli("eval --gt " + d + "/gt --pred " + d + "/pred --no-iou");
@@ -58,10 +61,7 @@ TEST(CliUser, EvalReadsReconstructsCandidateNames) {
 }
 
 TEST(CliUser, EvalTableShowsNoDistanceWhenNothingIsValid) {
-    const std::string d = tmpdir("eval-invalid");
-    fs::create_directories(d + "/gt");
-    fs::create_directories(d + "/pred");
-    fs::copy_file(cadrecode::test::source_file("examples/part.stl"), d + "/gt/part.stl");
+    const std::string d = eval_dirs("eval-invalid");
     cadrecode::util::write_file_atomic(d + "/pred/part.py", "import cadquery as cq\nr=cq.Workplane('XY').fillet(1)\n");
     CliRun r = cli("eval --gt " + d + "/gt --pred " + d + "/pred --no-iou");
     EXPECT_EQ(r.code, 0) << r.out;

@@ -352,17 +352,19 @@ std::string result_to_json(const ReconstructResult& result, int indent) {
     nlohmann::json j;
     j["best"] = result.best;
     j["valid"] = result.valid_count();
-    int at_limit = 0;
-    for (const CandidateResult& c : result.candidates) at_limit += c.token_limit ? 1 : 0;
-    j["at_token_limit"] = at_limit;
     j["candidates"] = nlohmann::json::array();
+    int at_limit = 0;
     for (const CandidateResult& c : result.candidates) {
         nlohmann::json cj{{"verdict", c.verdict}, {"program", c.program}};
-        if (c.token_limit) cj["token_limit"] = true;
+        if (c.token_limit) {
+            cj["token_limit"] = true;
+            ++at_limit;
+        }
         if (c.cd >= 0) cj["cd"] = c.cd;
         if (!c.message.empty()) cj["message"] = c.message;
         j["candidates"].push_back(cj);
     }
+    j["at_token_limit"] = at_limit;
     if (result.ok()) {
         j["program"] = result.program();
         j["cd"] = result.cd();

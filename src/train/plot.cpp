@@ -31,6 +31,18 @@ std::string polyline(const std::vector<Point>& pts, const std::function<double(d
     return s.str();
 }
 
+// The mean loss over the last `w` points at each point (fewer at the start, where fewer exist).
+std::vector<Point> moving_average(const std::vector<Point>& pts, size_t w) {
+    std::vector<Point> out;
+    double acc = 0;
+    for (size_t i = 0; i < pts.size(); ++i) {
+        acc += pts[i].loss;
+        if (i >= w) acc -= pts[i - w].loss;
+        out.push_back({pts[i].step, acc / double(std::min(i + 1, w))});
+    }
+    return out;
+}
+
 // Calls f with every line of a log.jsonl that is a JSON object; other lines (a torn last line) are skipped.
 void for_each_log_object(const std::string& log_path, const std::function<void(const nlohmann::json&)>& f) {
     std::istringstream in(util::read_file(log_path));
@@ -74,14 +86,7 @@ void plot_losses(const std::string& log_path, const std::string& svg_path) {
     auto y = [&](double l) { return T + (H - T - B) * (lhi - std::log10(std::max(l, 1e-12))) / (lhi - llo); };
 
     // A moving average over about 2 % of the points smooths the noisy per-step loss.
-    std::vector<Point> smooth;
-    const size_t w = std::max<size_t>(1, train.size() / 50);
-    double acc = 0;
-    for (size_t i = 0; i < train.size(); ++i) {
-        acc += train[i].loss;
-        if (i >= w) acc -= train[i - w].loss;
-        smooth.push_back({train[i].step, acc / double(std::min(i + 1, w))});
-    }
+    const std::vector<Point> smooth = moving_average(train, std::max<size_t>(1, train.size() / 50));
 
     std::ostringstream s;
     s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
@@ -183,14 +188,13 @@ void plot_runs(const std::vector<RunCurves>& runs, const std::string& svg_path, 
     for (size_t k = 0; k < runs.size(); ++k) {
         const RunCurves& r = runs[k];
         const char* c = colours[k % (sizeof colours / sizeof *colours)];
-        std::vector<Point> smooth, val;
-        const size_t w = std::max<size_t>(1, r.train.size() / 40);
-        double acc = 0;
-        for (size_t i = 0; i < r.train.size(); ++i) {
-            acc += r.train[i].loss;
-            if (i >= w) acc -= r.train[i - w].loss;
-            if (i + 1 >= w && xv(r.train[i]) > 0) smooth.push_back({xv(r.train[i]), acc / double(std::min(i + 1, w))});
-        }
+        // Whole windows only: on a log axis the first, noisiest steps would otherwise take much of the width.
+        std::vector<Point> raw, smooth, val;
+        for (const CurvePoint& p : r.train) raw.push_back({xv(p), p.loss});
+        const size_t w = std::max<size_t>(1, raw.size() / 40);
+        const std::vector<Point> averaged = moving_average(raw, w);
+        for (size_t i = w - 1; i < averaged.size(); ++i)
+            if (averaged[i].step > 0) smooth.push_back(averaged[i]);
         for (const CurvePoint& p : r.val)
             if (xv(p) > 0) val.push_back({xv(p), p.loss});
         const std::string stroke = std::string("stroke=\"") + c + "\" stroke-width=\"1.5\" stroke-opacity=\"0.6\"";

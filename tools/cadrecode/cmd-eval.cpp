@@ -26,6 +26,9 @@ struct EvalArgs {
     bool pattern_given = false;  // --candidates-pattern typed (no fallback to reconstruct's candidate names)
 };
 
+// How `cadrecode reconstruct DIR` names each shape's candidates (it writes <id>.py for the chosen one).
+constexpr const char* kCandidateNames = "{id}.c*.py";
+
 // How many of the model's candidates stopped at the token limit (a model that repeats itself), from the
 // records that reconstruct writes beside the programs.
 void print_token_limit_count(const std::string& pred_dir) {
@@ -98,7 +101,7 @@ Runner add_eval_command(CLI::App& app) {
             if (int rc = run_ml_tool(args); rc != 0)
                 throw std::runtime_error("reconstructing " + a->gt + " failed (cadrecode-ml exit code " +
                                          std::to_string(rc) + ")");
-            a->pattern = "{id}.c*.py";
+            a->pattern = kCandidateNames;
             a->pattern_given = true;
             print_token_limit_count(a->pred);
         }
@@ -129,14 +132,16 @@ int evaluate_pattern(const EvalArgs& args, const std::string& pattern, const std
     size_t without = count_without();
     // `reconstruct DIR` writes <id>.py only for shapes with a valid candidate, and <id>.c<k>.py always: a
     // folder of candidates alone is read as such unless the user named a pattern.
-    if (without == samples.size() && !a->pattern_given && used == "{id}.py") {
-        used = "{id}.c*.py";
+    if (without == samples.size() && !a->pattern_given) {
+        used = kCandidateNames;
         samples = eval::match_samples(a->pred, a->gt, used);
         without = count_without();
         if (without < samples.size())
             std::fprintf(stderr, "eval: no <id>.py in %s; reading the candidates <id>.c<k>.py instead\n", a->pred.c_str());
     }
-    if (without == samples.size())
+    // With --model the predictions are ours: a shape without one is invalid and counted so (IR), e.g. in the
+    // refined table when no shape had a valid candidate. A folder the user named must hold something to score.
+    if (without == samples.size() && a->model.empty())
         throw std::runtime_error(a->pred + ": no predicted program matches '" +
                                  (used == pattern ? used : pattern + "' or '" + used) + "' for any of the " +
                                  std::to_string(samples.size()) + " ground-truth meshes in " + a->gt +

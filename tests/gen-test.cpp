@@ -125,6 +125,33 @@ TEST(Pipeline, ShardIsDeterministicAndEverySampleValid) {
     }
 }
 
+TEST(Pipeline, AttemptsRunInAWorkerUnderAHardLimit) {
+    TempDir d_tmp("gen-test-hard");
+    const fs::path& d = d_tmp.path();
+    // The samples that come back from the worker are those the pipeline makes in process.
+    gen::PipelineOptions o = small_points();
+    gen::generate_shard((d / "a.crs").string(), 9, 1, 4, 3, o);
+    const data::Shard s = data::read_shard((d / "a.crs").string());
+    ASSERT_EQ(s.samples.size(), 3u);
+    for (const data::Sample& x : s.samples) {
+        data::Sample y;
+        std::string reason;
+        gen::StageTimes t;
+        ASSERT_TRUE(gen::make_sample(x.seed, o, y, reason, t)) << reason;
+        y.index = x.index;
+        data::ShardHeader h;
+        h.points_per_sample = o.points;
+        EXPECT_EQ(data::encode_shard(h, {x}), data::encode_shard(h, {y}));
+    }
+    // A hard limit no execution can meet: every attempt is killed and rejected, and the shard gives up after
+    // its attempt budget instead of waiting (OCCT's clean() once ran for hours inside a shard).
+    o.hard_time_limit_s = 1e-4;
+    o.max_attempts_factor = 1;
+    const std::string msg = cadrecode::test::error_message(
+        [&] { gen::generate_shard((d / "b.crs").string(), 9, 1, 4, 2, o); });
+    EXPECT_NE(msg.find("gave up after 102 attempts with 0 of 2 samples"), std::string::npos) << msg;
+}
+
 TEST(Pipeline, ResumeKeepsFinishedShardsAndRedoesTheRest) {
     TempDir d_tmp("gen-test-resume");
     const fs::path& d = d_tmp.path();

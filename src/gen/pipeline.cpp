@@ -13,6 +13,7 @@
 #include "cadrecode/geometry/sampling.h"
 #include "cadrecode/util/files.h"
 #include "cadrecode/util/isolate.h"
+#include "cadrecode/util/worker-pool.h"
 
 namespace cadrecode::gen {
 namespace {
@@ -153,6 +154,53 @@ bool make_sample(uint64_t seed, const PipelineOptions& options, data::Sample& sa
     return true;
 }
 
+namespace {
+
+// One attempt as the shard's worker answers it: the reason ("ok" when kept), the stage times, then (kept
+// only) the sample as the bytes of a one-sample shard.
+std::string attempt_reply(uint64_t seed, const PipelineOptions& options) {
+    data::Sample s;
+    std::string reason;
+    StageTimes t;
+    const bool ok = make_sample(seed, options, s, reason, t);
+    std::ostringstream head;
+    head.precision(17);
+    head << (ok ? "ok" : reason) << '\n'
+         << t.generate_ms << ' ' << t.parse_ms << ' ' << t.execute_ms << ' ' << t.check_ms << ' ' << t.tessellate_ms
+         << ' ' << t.sample_ms << '\n';
+    std::string out = head.str();
+    if (ok) {
+        data::ShardHeader h;
+        h.points_per_sample = options.points;
+        out += data::encode_shard(h, {s});
+    }
+    return out;
+}
+
+// The attempt of `seed`, run by `pool` under its hard limit. Returns false with the reason when rejected.
+bool pooled_sample(util::WorkerPool& pool, uint64_t seed, const PipelineOptions& options, data::Sample& sample,
+                   std::string& reason, StageTimes& times) {
+    const util::IsolatedResult r = pool.run({std::to_string(seed)}).front();
+    if (r.status != util::IsolatedResult::Status::Ok) {
+        reason = r.status == util::IsolatedResult::Status::TimedOut ? "timeout" : "crash";
+        return false;
+    }
+    const size_t a = r.output.find('\n'), b = r.output.find('\n', a + 1);
+    if (a == std::string::npos || b == std::string::npos)
+        throw std::logic_error("generate: a malformed reply from the sample worker");
+    reason = r.output.substr(0, a);
+    StageTimes t;
+    std::istringstream line(r.output.substr(a + 1, b - a - 1));
+    line >> t.generate_ms >> t.parse_ms >> t.execute_ms >> t.check_ms >> t.tessellate_ms >> t.sample_ms;
+    times.add(t);
+    if (reason != "ok") return false;
+    data::Shard one = data::decode_shard(r.output.substr(b + 1), "sample " + std::to_string(seed));
+    sample = std::move(one.samples.at(0));
+    return true;
+}
+
+}  // namespace
+
 ShardReport generate_shard(const std::string& path, uint64_t seed, uint32_t shard, uint32_t shard_count, uint32_t count,
                            const PipelineOptions& options, const std::function<void(uint64_t)>& progress) {
     auto t0 = Clock::now();
@@ -161,6 +209,10 @@ ShardReport generate_shard(const std::string& path, uint64_t seed, uint32_t shar
     uint64_t shard_seed = mix_seed(seed, shard);
     std::unordered_set<uint64_t> programs, shapes;
     std::vector<data::Sample> samples;
+    util::WorkerPoolOptions po;
+    po.workers = 1;
+    po.time_limit_s = options.hard_time_limit_s;
+    util::WorkerPool pool([&](const std::string& request) { return attempt_reply(std::stoull(request), options); }, po);
     uint64_t limit = uint64_t(count) * options.max_attempts_factor + 100;
     for (uint64_t i = 0; samples.size() < count; ++i) {
         if (i >= limit)
@@ -169,7 +221,7 @@ ShardReport generate_shard(const std::string& path, uint64_t seed, uint32_t shar
         rep.attempts++;
         data::Sample s;
         std::string reason;
-        if (!make_sample(mix_seed(shard_seed, i), options, s, reason, rep.times)) {
+        if (!pooled_sample(pool, mix_seed(shard_seed, i), options, s, reason, rep.times)) {
             rep.reasons[reason]++;
             bool cheap =
                 reason == "topology" || reason == "tiny_edge" || reason == "quantization" || reason == "degenerate";

@@ -18,6 +18,10 @@ struct PipelineOptions {
     GeneratorOptions generator;
     uint32_t points = 8192;             // dense surface samples per sample
     double time_limit_s = 2.0;          // per program, inside the executor
+    // Each attempt runs in a long-lived child process killed after this many seconds (then rejected as
+    // "timeout"; a crash is rejected as "crash"): OCCT's ShapeUpgrade_UnifySameDomain (CadQuery's clean())
+    // does not see the executor's limit and ran for hours on a few generated programs.
+    double hard_time_limit_s = 60.0;
     uint64_t max_attempts_factor = 50;  // give up a shard after count * factor attempts
 };
 

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <string>
 
+#include "cadrecode/geometry/mesh.h"
+#include "cadrecode/io/mesh-io.h"
 #include "cadrecode/util/files.h"
 #include "test-util.h"
 
@@ -141,4 +143,176 @@ TEST(CliUser, OfficialCheckpointLayoutNeedsAndTakesTokenizer) {
             cadrecode::test::source_file("models/default/tokenizer.json") + " --candidates 2 --refine-seconds 0 -q");
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_TRUE(fs::exists(d + "/p.py"));
+}
+
+namespace {
+
+bool has_model_tools() { return fs::exists(std::string(CADRECODE_BIN_DIR) + "/cadrecode-ml"); }
+
+size_t line_count(const std::string& text) {
+    size_t n = 0;
+    for (char c : text) n += c == '\n';
+    return n + (!text.empty() && text.back() != '\n');
+}
+
+}  // namespace
+
+// Item 8: a number out of range is exit 2 with one message naming the option, the range and what was typed;
+// nothing runs, nothing wraps.
+TEST(CliUser, NumbersOutOfRangeAreErrors) {
+    const std::string d = tmpdir("ranges");
+    const std::string prog = d + "/box.py";
+    cadrecode::util::write_file_atomic(prog, kBox);
+    const std::string part = cadrecode::test::source_file("examples/part.stl");
+    struct Case {
+        std::string args, message;
+    };
+    std::vector<Case> cases{
+        {"generate --count -5 --out " + d + "/g", "--count: expected a number of samples from 1 to 1000000000, got '-5'"},
+        {"generate --count 10 --per-shard 0 --out " + d + "/g", "--per-shard: expected a number of samples from 1 to"},
+        {"run " + prog + " --time-limit 1e10", "--time-limit: expected seconds from 0 to 86400, got '1e10'"},
+        {"run " + prog + " --time-limit inf", "--time-limit: expected seconds from 0 to 86400, got 'inf'"},
+        {"run " + prog + " --time-limit nan", "--time-limit: expected seconds from 0 to 86400, got 'nan'"},
+        {"check " + prog + " --time-limit 0", "--time-limit: expected seconds from 0.001 to 86400, got '0'"},
+        {"check " + prog + " -j 0", "--jobs: expected a number of worker processes from 1 to 256, got '0'"},
+        {"eval --gt " + d + " --pred " + d + " --samples 0", "--samples: expected samples from 1 to 10000000, got '0'"},
+        {"view " + part + " " + prog + " -o " + d + "/v.html --points 100000000",
+         "--points: expected points from 1 to 200000, got '100000000'"},
+        {"refine " + part + " " + prog + " -o " + d + "/r.py --workers 100000",
+         "--workers: expected a number of worker processes from 1 to 256, got '100000'"},
+        {"tokenizer train --corpus " + prog + " -o " + d + "/t.json --vocab-size 10",
+         "--vocab-size: expected a vocabulary size from 259 to 16777216, got '10'"},
+    };
+    if (has_model_tools()) {
+        const std::string rec = "reconstruct " + part + " -o " + d + "/p.py ";
+        cases.push_back({rec + "--temperature -1", "--temperature: expected a temperature from 0 to 100, got '-1'"});
+        cases.push_back({rec + "--top-p 2", "--top-p: expected a probability from 0 to 1, got '2'"});
+        cases.push_back({rec + "--top-k -5", "--top-k: expected a number of tokens from 0 to 10000000, got '-5'"});
+        cases.push_back({rec + "--workers 0", "--workers: expected a number of worker processes from 1 to 256, got '0'"});
+        cases.push_back({rec + "--workers 100000", "got '100000'"});
+        cases.push_back({rec + "--candidates 1 --refine-seconds 0 --points 4096",
+                         "points 4096: this model takes at most 3456 points per cloud"});
+    }
+    for (const Case& c : cases) {
+        CliRun r = cli(c.args);
+        EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
+        EXPECT_TRUE(contains(r.out, c.message)) << c.args << "\n" << r.out;
+    }
+    EXPECT_FALSE(fs::exists(d + "/g"));
+    EXPECT_FALSE(fs::exists(d + "/v.html"));
+    EXPECT_FALSE(fs::exists(d + "/p.py"));
+}
+
+// Item 9: a device this build cannot use is one line, not libtorch's stack trace.
+TEST(CliUser, UnusableDeviceIsOneLine) {
+    if (!has_model_tools()) GTEST_SKIP() << "built without libtorch";
+    const std::string d = tmpdir("device");
+    const std::string rec = "reconstruct " + cadrecode::test::source_file("examples/part.stl") + " -o " + d + "/p.py";
+    CliRun r = cli(rec + " --device tpu");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_EQ(line_count(r.out), 1u) << r.out;
+    EXPECT_TRUE(contains(r.out, "device \"tpu\": expected cpu, cuda or cuda:N")) << r.out;
+    r = cli(rec + " --device cuda:0");
+    if (r.code == 0) GTEST_SKIP() << "this build runs on CUDA";
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_EQ(line_count(r.out), 1u) << r.out;
+    EXPECT_TRUE(contains(r.out, "device \"cuda:0\": this build sees no CUDA device")) << r.out;
+    r = cli("train --data " + d + " --out " + d + "/run --device cuda");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, "device \"cuda\": this build sees no CUDA device")) << r.out;
+}
+
+// Item 10: the small messages.
+TEST(CliUser, SmallMessagesSayWhatHappened) {
+    const std::string d = tmpdir("small");
+    CliRun r = cli("recnstruct x.stl");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, "unknown command 'recnstruct'; the commands are run, check,")) << r.out;
+    // A copied cadrecode without cadrecode-ml beside it.
+    fs::create_directories(d + "/bin");
+    fs::copy_file(std::string(CADRECODE_BIN_DIR) + "/cadrecode", d + "/bin/cadrecode");
+    const std::string copied = d + "/bin/cadrecode reconstruct x.stl -o y.py 2>&1";
+    std::unique_ptr<FILE, int (*)(FILE*)> p(popen(copied.c_str(), "r"), pclose);
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p.get())) > 0;) out.append(buf, n);
+    const int status = pclose(p.release());
+    EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+    EXPECT_TRUE(contains(out, "cadrecode-ml, which are not beside this executable (expected ")) << out;
+    EXPECT_TRUE(contains(out, "cli-user-small/bin/cadrecode-ml)")) << out;
+    // Generated and converted programs end with a newline.
+    r = cli("generate --count 2 --per-shard 2 --seed 5 --py --out " + d + "/gen");
+    ASSERT_EQ(r.code, 0) << r.out;
+    size_t programs = 0;
+    for (const auto& e : fs::recursive_directory_iterator(d + "/gen"))
+        if (e.path().extension() == ".py") {
+            const std::string text = cadrecode::util::read_file(e.path().string());
+            EXPECT_EQ(text.back(), '\n') << e.path();
+            ++programs;
+        }
+    EXPECT_EQ(programs, 2u);
+    if (!has_model_tools()) return;
+    r = cli("train --resume --out " + d + "/no-run");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, "train --resume: " + d + "/no-run holds no run to resume (no config.json)")) << r.out;
+    // A truncated STEP: the parser's complaint, with its line, inside our one message; nothing in colour.
+    const std::string prog = d + "/box.py";
+    cadrecode::util::write_file_atomic(prog, kBox);
+    ASSERT_EQ(cli("run " + prog + " --step " + d + "/box.step").code, 0);
+    const std::string step = cadrecode::util::read_file(d + "/box.step");
+    cadrecode::util::write_file_atomic(d + "/cut.step", step.substr(0, step.size() / 2));
+    r = cli("reconstruct " + d + "/cut.step -o " + d + "/p.py");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, d + "/cut.step: not a readable STEP file (the reader says: ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "unexpected end of file")) << r.out;
+    EXPECT_FALSE(contains(r.out, "\x1b[")) << r.out;
+    EXPECT_EQ(line_count(r.out), 1u) << r.out;
+    // A 3-point NPY cloud and a 4-vertex OBJ: too few points, said so.
+    std::string npy = std::string("\x93NUMPY\x01\x00", 8);
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 3), }";
+    header += std::string(128 - 10 - header.size() - 1, ' ') + "\n";  // the data starts 64-byte aligned
+    npy += std::string(1, char(header.size())) + std::string(1, '\0') + header + std::string(36, '\0');
+    cadrecode::util::write_file_atomic(d + "/three.npy", npy);
+    r = cli("reconstruct " + d + "/three.npy -o " + d + "/p.py");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, d + "/three.npy: 3 points; expected a point cloud of at least 32 points")) << r.out;
+    // An OBJ of vertices only is a point cloud, as the same points in PLY/XYZ/NPY are.
+    std::string obj;
+    for (int i = 0; i < 400; ++i)
+        obj += "v " + std::to_string(i % 20) + " " + std::to_string(i / 20) + " " + std::to_string(i % 2 ? 0 : 5) + "\n";
+    cadrecode::util::write_file_atomic(d + "/cloud.obj", obj);
+    r = cli("reconstruct " + d + "/cloud.obj -o " + d + "/p.py --candidates 2 --refine-seconds 0 -q");
+    EXPECT_NE(r.code, 2) << r.out;
+    EXPECT_FALSE(contains(r.out, "points")) << r.out;
+}
+
+// Item 7: reconstruct of a folder writes the chosen <id>.py beside the candidates, and STEP/STL when asked.
+TEST(CliUser, ReconstructFolderWritesTheChosenProgram) {
+    if (!has_model_tools()) GTEST_SKIP() << "built without libtorch";
+    const std::string d = eval_dirs("folder");
+    CliRun r = cli("reconstruct " + d + "/gt -o " + d + "/pred --candidates 3 --refine-seconds 0 --step " + d +
+                   "/step --stl " + d + "/stl -q");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, "1 reconstructed now with a valid candidate (<id>.py)")) << r.out;
+    const std::string chosen = cadrecode::util::read_file(d + "/pred/part.py");
+    EXPECT_EQ(chosen.back(), '\n');
+    bool among = false;
+    for (int k = 0; k < 3; ++k) among = among || cadrecode::util::read_file(d + "/pred/part.c" + std::to_string(k) + ".py") == chosen;
+    EXPECT_TRUE(among) << "the chosen program (refinement off) is one of the candidates";
+    EXPECT_GT(fs::file_size(d + "/step/part.step"), 1000u);
+    EXPECT_GT(fs::file_size(d + "/stl/part.stl"), 1000u);
+    // The STL is in the input's frame (not the program's +-100): its box has the input's size within a factor
+    // of 2 and its centre inside the input's box.
+    const auto in = cadrecode::geometry::bounding_box(cadrecode::io::read_mesh(d + "/gt/part.stl"));
+    const auto out = cadrecode::geometry::bounding_box(cadrecode::io::read_mesh(d + "/stl/part.stl"));
+    for (int i = 0; i < 3; ++i) {
+        const double size_in = in.max[i] - in.min[i], size_out = out.max[i] - out.min[i];
+        const double centre = 0.5 * (out.min[i] + out.max[i]);
+        if (size_in > 1e-6) {
+            EXPECT_GT(size_out, 0.5 * size_in) << "axis " << i;
+            EXPECT_LT(size_out, 2.0 * size_in) << "axis " << i;
+        }
+        EXPECT_GE(centre, in.min[i]) << "axis " << i;
+        EXPECT_LE(centre, in.max[i]) << "axis " << i;
+    }
 }

@@ -580,7 +580,7 @@ TEST(DeepcadCli, DirectoryWithAFailure) {
     EXPECT_NE(r.out.find("bad.json: entities.S1.profiles.P1.loops[0].profile_curves[0]: unknown curve type 'Spline3D'"),
               std::string::npos)
         << r.out;
-    EXPECT_EQ(util::read_file(d + "/out/good.py"), convert::convert_deepcad(base_model(), "x").program);
+    EXPECT_EQ(util::read_file(d + "/out/good.py"), convert::convert_deepcad(base_model(), "x").program + "\n");
     EXPECT_GT(fs::file_size(d + "/out/good.stl"), 84u + 50u * 100u);
     EXPECT_FALSE(fs::exists(d + "/out/bad.py"));
 }
@@ -592,7 +592,7 @@ TEST(DeepcadCli, OneFileToAPyPath) {
     EXPECT_EQ(r.code, 0) << r.out;
     convert::ConvertOptions o;
     o.quantize = false;
-    EXPECT_EQ(util::read_file(d + "/x/prog.py"), convert::convert_deepcad(base_model(), "x", o).program);
+    EXPECT_EQ(util::read_file(d + "/x/prog.py"), convert::convert_deepcad(base_model(), "x", o).program + "\n");
     EXPECT_FALSE(fs::exists(d + "/x/prog.stl"));
     EXPECT_EQ(cli("convert-deepcad " + d + "/missing.json -o " + d + "/y").code, 2);
 }

@@ -221,8 +221,8 @@ TEST(Reconstruct, FolderWritesEveryCandidateAndResumes) {
     EXPECT_EQ(ids, (std::vector<std::string>{"a", "b"}));
     for (const char* f : {"a.c0.py", "a.c1.py", "a.json", "a.py", "b.c0.py", "b.c1.py", "b.json", "b.py"})
         EXPECT_TRUE(fs::exists(pred / f)) << f;
-    EXPECT_EQ(util::read_file((pred / "a.c1.py").string()), kRight);
-    EXPECT_EQ(util::read_file((pred / "a.py").string()), kRight);  // the chosen one (no refinement here)
+    EXPECT_EQ(util::read_file((pred / "a.c1.py").string()), std::string(kRight) + "\n");  // files end with a newline
+    EXPECT_EQ(util::read_file((pred / "a.py").string()), std::string(kRight) + "\n");  // the chosen one (no refinement here)
     // A second run finds both done and reconstructs nothing.
     size_t skipped = 0;
     EXPECT_EQ(recon::reconstruct_folder(gt.string(), pred.string(), w, opt,

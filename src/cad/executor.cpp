@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "cadrecode/cad/export.h"
+#include "cadrecode/util/deadline.h"
 #include "interpreter.h"
 #include "occt.h"
 #include "shape-impl.h"
@@ -84,9 +85,7 @@ struct RunScope {
         RunState& s = run_state();
         s.occt_ms = 0;
         s.parallel = o.parallel_booleans;
-        s.deadline = o.time_limit_s > 0 ? Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                               std::chrono::duration<double>(o.time_limit_s))
-                                        : Clock::time_point::max();
+        s.deadline = o.time_limit_s > 0 ? Clock::now() + util::limit_duration(o.time_limit_s) : Clock::time_point::max();
         max_abs_number() = o.max_abs_number;
     }
     ~RunScope() { run_state().deadline = Clock::time_point::max(); }

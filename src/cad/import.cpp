@@ -3,9 +3,13 @@
 #include <BRepTools.hxx>
 #include <BRep_Builder.hxx>
 #include <IGESControl_Reader.hxx>
+#include <Message.hxx>
+#include <Message_Messenger.hxx>
+#include <Message_Printer.hxx>
 #include <STEPControl_Reader.hxx>
 #include <Standard_Failure.hxx>
 
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
@@ -18,10 +22,54 @@ namespace cadrecode::cad {
 
 namespace {
 
+// Keeps what OCCT's readers print on the default messenger (the STEP parser reports a syntax error with its
+// line there, in colour, on stdout): the most severe message becomes part of our own error instead.
+class MessageCollector : public Message_Printer {
+public:
+    std::string worst;
+    Message_Gravity worst_gravity = Message_Trace;
+
+protected:
+    void send(const TCollection_AsciiString& text, const Message_Gravity gravity) const override {
+        auto* self = const_cast<MessageCollector*>(this);  // Message_Printer::send is const
+        if (gravity >= Message_Alarm && (self->worst.empty() || gravity > worst_gravity)) {
+            self->worst = text.ToCString();
+            self->worst_gravity = gravity;
+        }
+    }
+};
+
+// While alive, the default messenger prints only to `collector`; its own printers come back after.
+class CapturedMessages {
+public:
+    CapturedMessages() : collector(new MessageCollector), saved_(Message::DefaultMessenger()->Printers()) {
+        Message::DefaultMessenger()->ChangePrinters().Clear();
+        Message::DefaultMessenger()->AddPrinter(collector);
+    }
+    ~CapturedMessages() { Message::DefaultMessenger()->ChangePrinters() = saved_; }
+    CapturedMessages(const CapturedMessages&) = delete;
+    CapturedMessages& operator=(const CapturedMessages&) = delete;
+
+    // " (the reader: <message>)", or nothing.
+    std::string detail() const {
+        std::string m = collector->worst;
+        for (const char* junk : {"****", "\n"})
+            for (size_t at; (at = m.find(junk)) != std::string::npos;) m.replace(at, std::strlen(junk), " ");
+        const size_t a = m.find_first_not_of(' '), b = m.find_last_not_of(' ');
+        return a == std::string::npos ? std::string() : " (the reader says: " + m.substr(a, b - a + 1) + ")";
+    }
+
+    Handle(MessageCollector) collector;
+
+private:
+    Message_SequenceOfPrinters saved_;
+};
+
 template <class Reader>
 TopoDS_Shape read_with(Reader& reader, const std::string& path, const char* format) {
+    CapturedMessages messages;
     if (reader.ReadFile(path.c_str()) != IFSelect_RetDone)
-        throw std::runtime_error(path + ": not a readable " + format + " file");
+        throw std::runtime_error(path + ": not a readable " + format + " file" + messages.detail());
     if (reader.TransferRoots() == 0) throw std::runtime_error(path + ": the " + format + " file holds no shape");
     return reader.OneShape();
 }

@@ -313,7 +313,7 @@ GenerateReport generate_corpus(const std::string& dir, const GenerateOptions& o,
             fs::path py = fs::path(dir) / "py" / fs::path(data::shard_file_name(s, n_shards)).stem();
             fs::create_directories(py);
             for (const auto& x : sh.samples)
-                util::write_file_atomic((py / (std::to_string(x.index) + ".py")).string(), x.program);
+                util::write_program_file((py / (std::to_string(x.index) + ".py")).string(), x.program);
         }
         return r.to_line();
     };

@@ -93,6 +93,7 @@ CadRecodeModel CadRecodeModel::random(const Qwen2Config& config, uint64_t seed, 
     config.validate();
     auto impl = std::make_unique<Impl>();
     impl->config = config;
+    check_device(options.device);
     impl->device = torch::Device(options.device);
     impl->dtype = detail::resolve_dtype(options.dtype, config.torch_dtype, impl->device);
     detail::apply_threads(options.threads, impl->dtype, impl->device);

@@ -38,6 +38,21 @@ bool cpu_has_bf16() {
 #endif
 }
 
+void check_device(const std::string& device) {
+    if (device == "cpu") return;
+    const bool indexed = device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.size() <= 8 &&
+                         device.find_first_not_of("0123456789", 5) == std::string::npos;
+    if (device != "cuda" && !indexed)
+        throw std::invalid_argument("device \"" + device + "\": expected cpu, cuda or cuda:N");
+    const int64_t count = torch::cuda::is_available() ? int64_t(torch::cuda::device_count()) : 0;
+    if (count == 0)
+        throw std::invalid_argument("device \"" + device + "\": this build sees no CUDA device (its libtorch is "
+                                    "CPU-only, or no GPU is visible); use --device cpu");
+    if (indexed && std::stoll(device.substr(5)) >= count)
+        throw std::invalid_argument("device \"" + device + "\": there are " + std::to_string(count) +
+                                    " CUDA devices, cuda:0 to cuda:" + std::to_string(count - 1));
+}
+
 namespace detail {
 
 namespace fs = std::filesystem;
@@ -168,6 +183,7 @@ void init_point_encoder(CadRecode& net, uint64_t seed) {
 std::unique_ptr<CadRecodeModel::Impl> load_checkpoint(const std::string& dir, const LoadOptions& options) {
     auto impl = std::make_unique<CadRecodeModel::Impl>();
     impl->config = read_config(dir + "/config.json");
+    check_device(options.device);
     impl->device = torch::Device(options.device);
     impl->dtype = resolve_dtype(options.dtype, impl->config.torch_dtype, impl->device);
     apply_threads(options.threads, impl->dtype, impl->device);

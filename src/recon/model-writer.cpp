@@ -54,6 +54,10 @@ std::vector<std::string> ModelWriter::write(const std::vector<Cloud>& clouds, ui
     return programs;
 }
 
+int ModelWriter::max_points() const {
+    return std::max(0, model_.config().max_position_embeddings - 1 - options_.max_new_tokens);
+}
+
 std::vector<bool> ModelWriter::stopped_at_limit() const {
     std::vector<bool> out;
     for (bool f : last_finished) out.push_back(!f);

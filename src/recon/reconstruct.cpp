@@ -54,7 +54,7 @@ Input read_input(const std::string& path) {
     const std::string ext = util::lower_extension(path);
     if (cad::is_cad_file(path)) {
         in.mesh = cad::read_cad_mesh(path);
-    } else if (ext == ".stl" || ext == ".obj" || ext == ".off") {
+    } else if (ext == ".stl") {
         in.mesh = io::read_mesh(path);
     } else if (ext == ".ply") {
         // A PLY file is a mesh when it has faces, a point cloud otherwise.
@@ -68,6 +68,13 @@ Input read_input(const std::string& path) {
             in.mesh = std::move(m);
         else
             in.cloud = io::read_point_cloud(path);
+    } else if (ext == ".obj" || ext == ".off") {
+        // Vertices without faces (an OBJ of `v` lines, a scanner's export) are a point cloud, as in PLY.
+        geometry::Mesh m = io::read_mesh(path);
+        if (!m.triangles.empty())
+            in.mesh = std::move(m);
+        else
+            in.cloud.points = std::move(m.vertices);
     } else if (ext == ".xyz" || ext == ".txt" || ext == ".npy") {
         in.cloud = io::read_point_cloud(path);
     } else {
@@ -184,10 +191,23 @@ void score_and_refine(ReconstructResult& res, const std::vector<std::string>& pr
     res.refine_ms = ms_since(t0);
 }
 
+void check_points(const ProgramWriter& writer, const ReconstructOptions& options) {
+    const int most = writer.max_points();
+    if (most > 0 && options.points > most)
+        throw std::invalid_argument("points " + std::to_string(options.points) + ": this model takes at most " +
+                                    std::to_string(most) +
+                                    " points per cloud (its positions less the start token and the longest program)");
+}
+
 }  // namespace
 
 ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const ReconstructOptions& options,
                               const ReconstructProgress& progress, const refine::ProgressFn& refine_progress) {
+    check_points(writer, options);
+    if (!input.is_mesh() && input.cloud.points.size() < kMinInputPoints)
+        throw std::runtime_error(input.path + ": " + std::to_string(input.cloud.points.size()) +
+                                 " points; expected a point cloud of at least " + std::to_string(kMinInputPoints) +
+                                 " points (the model reads 256 spread over the surface; fewer do not describe one)");
     const auto t_start = std::chrono::steady_clock::now();
     ReconstructResult res;
     res.frame = input.is_mesh() ? geometry::reference_normalization(input.mesh)
@@ -271,11 +291,14 @@ void write_outputs(const ReconstructResult& result, const std::string& step_path
 
 namespace {
 
-nlohmann::json folder_settings(const ReconstructOptions& o) {
-    return {{"candidates", o.candidates}, {"points", o.points}, {"dense_points", o.dense_points},
-            {"seed", o.seed}, {"writer", o.writer_tag},
-            {"refine_seconds", o.refine.seconds}, {"refine_evaluations", o.refine.max_evaluations},
-            {"refine_resolution", o.refine.resolution}};
+nlohmann::json folder_settings(const ReconstructOptions& o, const FolderOutputs& out) {
+    nlohmann::json j = {{"candidates", o.candidates}, {"points", o.points}, {"dense_points", o.dense_points},
+                        {"seed", o.seed}, {"writer", o.writer_tag},
+                        {"refine_seconds", o.refine.seconds}, {"refine_evaluations", o.refine.max_evaluations},
+                        {"refine_resolution", o.refine.resolution}};
+    if (!out.step_dir.empty()) j["step_dir"] = out.step_dir;
+    if (!out.stl_dir.empty()) j["stl_dir"] = out.stl_dir;
+    return j;
 }
 
 bool is_folder_input(const fs::path& p) {
@@ -295,8 +318,10 @@ void remove_candidates(const fs::path& dir, const std::string& id) {
 }  // namespace
 
 size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir, ProgramWriter& writer,
-                          const ReconstructOptions& options, const std::function<void(const FolderProgress&)>& progress) {
+                          const ReconstructOptions& options, const std::function<void(const FolderProgress&)>& progress,
+                          const FolderOutputs& outputs) {
     if (!fs::is_directory(gt_dir)) throw std::runtime_error(gt_dir + ": not a directory");
+    check_points(writer, options);
     std::vector<fs::path> inputs;
     for (const auto& e : fs::directory_iterator(gt_dir))
         if (is_folder_input(e.path())) inputs.push_back(e.path());
@@ -306,7 +331,9 @@ size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir
             throw std::runtime_error(gt_dir + ": two inputs share the id '" + inputs[i].stem().string() + "' (" +
                                      inputs[i - 1].filename().string() + ", " + inputs[i].filename().string() + ")");
     fs::create_directories(pred_dir);
-    const nlohmann::json settings = folder_settings(options);
+    for (const std::string& d : {outputs.step_dir, outputs.stl_dir})
+        if (!d.empty()) fs::create_directories(d);
+    const nlohmann::json settings = folder_settings(options, outputs);
     FolderProgress fp;
     fp.total = inputs.size();
     size_t made = 0;
@@ -329,10 +356,20 @@ size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir
             try {
                 const ReconstructResult r = reconstruct(read_input(in.string()), writer, options);
                 for (size_t k = 0; k < r.candidates.size(); ++k)
-                    util::write_file_atomic((fs::path(pred_dir) / (fp.last_id + ".c" + std::to_string(k) + ".py")).string(),
-                                            r.candidates[k].program);
-                if (r.ok()) util::write_file_atomic((fs::path(pred_dir) / (fp.last_id + ".py")).string(), r.program());
+                    util::write_program_file((fs::path(pred_dir) / (fp.last_id + ".c" + std::to_string(k) + ".py")).string(),
+                                             r.candidates[k].program);
                 record = nlohmann::json::parse(result_to_json(r));
+                if (r.ok()) {
+                    util::write_program_file((fs::path(pred_dir) / (fp.last_id + ".py")).string(), r.program());
+                    auto path_in = [&](const std::string& dir, const char* ext) {
+                        return dir.empty() ? std::string() : (fs::path(dir) / (fp.last_id + ext)).string();
+                    };
+                    try {
+                        write_outputs(r, path_in(outputs.step_dir, ".step"), path_in(outputs.stl_dir, ".stl"));
+                    } catch (const std::exception& e) {
+                        record["output_error"] = e.what();  // the program stands; its STEP/STL could not be made
+                    }
+                }
                 fp.with_valid += r.ok();
             } catch (const std::exception& e) {
                 record = {{"error", e.what()}};

@@ -225,6 +225,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
                                          given.value(it.key(), json()).dump() + " (a resumed run keeps its arithmetic)");
     }
     validate(config);
+    model::check_device(config.device);  // before the data is loaded
     fs::create_directories(out);
 
     // Tokenizer: the run's own copy when resuming, so the ids never change under a checkpoint.

@@ -42,6 +42,11 @@ void commit_temp(const std::string& tmp, const std::string& path) {
     }
 }
 
+void write_program_file(const std::string& path, const std::string& program) {
+    if (program.empty() || program.back() == '\n') return write_file_atomic(path, program);
+    write_file_atomic(path, program + "\n");
+}
+
 void write_file_atomic(const std::string& path, std::string_view bytes) {
     std::string tmp = temp_path_for(path);
     {

@@ -1,4 +1,5 @@
 #include "cadrecode/util/isolate.h"
+#include "cadrecode/util/deadline.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -96,9 +97,7 @@ std::vector<IsolatedResult> run_isolated(size_t count, const IsolatedTask& task,
     std::vector<Running> running;
     size_t next = 0, done = 0;
     const int workers = std::max(1, options.workers);
-    const auto limit = options.time_limit_s > 0
-                           ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.time_limit_s))
-                           : Clock::duration::max() / 4;
+    const auto limit = options.time_limit_s > 0 ? limit_duration(options.time_limit_s) : Clock::duration::max() / 4;
     while (done < count) {
         while (static_cast<int>(running.size()) < workers && next < count) {
             int fds[2];

@@ -1,4 +1,5 @@
 #include "cadrecode/util/worker-pool.h"
+#include "cadrecode/util/deadline.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -148,8 +149,7 @@ std::vector<IsolatedResult> WorkerPool::run(const std::vector<std::string>& requ
         bool active = false;
     };
     std::vector<Busy> busy(workers_.size());
-    const auto limit = limit_s > 0 ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limit_s))
-                                   : Clock::duration::max() / 4;
+    const auto limit = limit_s > 0 ? limit_duration(limit_s) : Clock::duration::max() / 4;
     std::deque<size_t> queue;
     for (size_t i = 0; i < requests.size(); ++i) queue.push_back(i);
     size_t done = 0;

@@ -27,6 +27,20 @@ std::string invalid_line(const std::string& name, int line, int col, const char*
 }
 
 int run_app(CLI::App& app, const std::vector<Runner>& runners, int argc, char** argv) {
+    // A mistyped command: CLI11 would say only "A subcommand is required".
+    if (argc > 1 && argv[1][0] != '-') {
+        std::string names;
+        bool known = false;
+        for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+            known = known || sub->get_name() == argv[1];
+            names += (names.empty() ? "" : ", ") + sub->get_name();
+        }
+        if (!known) {
+            std::fprintf(stderr, "cadrecode: error: unknown command '%s'; the commands are %s (cadrecode --help)\n",
+                         argv[1], names.c_str());
+            return kExitError;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -52,8 +66,9 @@ std::string ml_tool_path() {
 int run_ml_tool(const std::vector<std::string>& args) {
     const std::string tool = ml_tool_path();
     if (!std::filesystem::exists(tool))
-        throw std::runtime_error("the model tools (" + tool + ") are missing: they are built only with libtorch "
-                                 "(Debian: libtorch-dev; scripts/setup-debian.sh installs it)");
+        throw std::runtime_error("the model tools, cadrecode-ml, are not beside this executable (expected " + tool +
+                                 "). Copy or install both together (cmake --install); a build without libtorch has "
+                                 "none (Debian: libtorch-dev; scripts/setup-debian.sh installs it)");
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(tool.c_str()));
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));

@@ -9,6 +9,7 @@
 #include "cadrecode/cad/guard.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
+#include "ranges.h"
 #include "progress.h"
 
 namespace fs = std::filesystem;
@@ -52,10 +53,12 @@ Runner add_check_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("check", "Check many programs for validity (syntactic and CAD, as the CAD-Recode paper\n"
                                                 "counts it), each in an isolated worker; print a summary by reason.");
     cmd->add_option("inputs", args->inputs, "program files, or directories searched for *.py")->required();
-    cmd->add_option("-j,--jobs", args->jobs, "worker processes")->capture_default_str()->check(CLI::Range(1, 256));
+    cmd->add_option("-j,--jobs", args->jobs, "worker processes")->capture_default_str()->check(workers_range());
     cmd->add_option("--json", args->json, "write a per-program JSON report here");
-    cmd->add_option("--time-limit", args->time_limit, "seconds per program before it is stopped")->capture_default_str();
-    cmd->add_option("--show", args->show, "invalid programs listed per reason")->capture_default_str();
+    cmd->add_option("--time-limit", args->time_limit, "seconds per program before it is stopped")->capture_default_str()->check(time_limit_range());
+    cmd->add_option("--show", args->show, "invalid programs listed per reason")
+        ->capture_default_str()
+        ->check(in_range(0, 1e6, "a count"));
     return [cmd, args]() -> int {
         if (!cmd->parsed()) return -1;
         check_output_folder(args->json, "JSON report");

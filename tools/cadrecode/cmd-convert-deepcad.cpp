@@ -12,6 +12,7 @@
 #include "cadrecode/util/files.h"
 #include "cadrecode/util/isolate.h"
 #include "commands.h"
+#include "ranges.h"
 #include "progress.h"
 
 namespace fs = std::filesystem;
@@ -103,7 +104,7 @@ std::string convert_one(const Task& t, const ConvertArgs& a) {
     r["volume"] = m.program_result.props.volume;
     r["gt_volume"] = m.ground_truth.props.volume;
     try {
-        util::write_file_atomic(t.py_out, m.program);
+        util::write_program_file(t.py_out, m.program);
         if (a.gt_mesh) cad::write_stl(*m.ground_truth.shape, t.stl_out);
     } catch (const std::exception& e) {
         return json{{"status", "io_error"}, {"reason", e.what()}}.dump();
@@ -131,9 +132,11 @@ Runner add_convert_deepcad_command(CLI::App& app) {
     cmd->add_option("-o,--output", args->output, "output directory (or, for one input file, the .py path)")->required();
     cmd->add_flag("--no-quantize", args->no_quantize, "keep full precision instead of rounding to integers");
     cmd->add_flag("--gt-mesh", args->gt_mesh, "also write the ground-truth mesh (unrounded geometry) as binary STL");
-    cmd->add_option("-j,--jobs", args->jobs, "worker processes")->capture_default_str()->check(CLI::Range(1, 256));
-    cmd->add_option("--time-limit", args->time_limit, "seconds per program execution")->capture_default_str();
-    cmd->add_option("--show", args->show, "examples listed per kind of problem")->capture_default_str();
+    cmd->add_option("-j,--jobs", args->jobs, "worker processes")->capture_default_str()->check(workers_range());
+    cmd->add_option("--time-limit", args->time_limit, "seconds per program execution")->capture_default_str()->check(time_limit_range());
+    cmd->add_option("--show", args->show, "examples listed per kind of problem")
+        ->capture_default_str()
+        ->check(in_range(0, 1e6, "a count"));
     return [cmd, args]() -> int {
         if (!cmd->parsed()) return -1;
         std::vector<Task> tasks = plan_tasks(*args);

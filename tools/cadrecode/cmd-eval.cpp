@@ -10,6 +10,7 @@
 #include "cadrecode/report/eval-views.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
+#include "ranges.h"
 #include "progress.h"
 
 namespace cadrecode::cli {
@@ -62,23 +63,28 @@ Runner add_eval_command(CLI::App& app) {
                                          "reconstruct), then score the candidates; 'default' for the bundled model");
     cmd->add_option("--tokenizer", a->tokenizer, "with --model: its tokenizer.json when the folder has none");
     cmd->add_option("--candidates", a->candidates, "with --model: candidates per shape (the ablation: 1 vs 10)")
-        ->capture_default_str();
-    cmd->add_option("--points", a->points, "with --model: points per cloud (the ablation: 128 vs 256; 0: the model's)");
+        ->capture_default_str()
+        ->check(in_range(1, 64, "a number of candidates"));
+    cmd->add_option("--points", a->points, "with --model: points per cloud (the ablation: 128 vs 256; 0: the model's)")
+        ->check(in_range(0, 65536, "points"));
     cmd->add_option("--refine-seconds", a->refine_seconds,
                     "with --model: test-time refinement per shape (0: off, the paper's protocol); the report then "
                     "shows the best candidate before and the refined program after")
         ->capture_default_str()
-        ->check(CLI::Range(0.0, 86400.0));
+        ->check(in_range(0, 86400, "seconds"));
     cmd->add_option("--refine-evaluations", a->refine_evaluations,
-                    "with --model: a refinement budget in evaluations instead of seconds (machine-independent)");
+                    "with --model: a refinement budget in evaluations instead of seconds (machine-independent)")
+        ->check(in_range(0, 1e8, "evaluations"));
     cmd->add_option("--gt", a->gt, "directory of ground-truth meshes <id>.stl/.obj/.ply/.off")->required();
     CLI::Option* pattern_option = cmd->add_option("--candidates-pattern", a->pattern, "program names per sample; {id} is the mesh stem, * and ? wildcards")
         ->capture_default_str();
-    cmd->add_option("-j,--jobs", a->options.workers, "worker processes")->capture_default_str()->check(CLI::Range(1, 256));
+    cmd->add_option("-j,--jobs", a->options.workers, "worker processes")->capture_default_str()->check(workers_range());
     cmd->add_option("--report", a->report, "write samples.csv, samples.json, summary.md, cd.svg, iou.svg, index.html and views/<id>.html here");
-    cmd->add_option("--samples", a->options.samples, "surface samples per mesh for CD")->capture_default_str();
+    cmd->add_option("--samples", a->options.samples, "surface samples per mesh for CD")
+        ->capture_default_str()
+        ->check(in_range(1, 1e7, "samples"));
     cmd->add_option("--seed", a->options.seed, "seed of the surface sampling")->capture_default_str();
-    cmd->add_option("--time-limit", a->options.time_limit_s, "seconds per program")->capture_default_str();
+    cmd->add_option("--time-limit", a->options.time_limit_s, "seconds per program")->capture_default_str()->check(time_limit_range());
     cmd->add_flag("--no-renormalize", a->no_renormalize, "map the prediction with the ground truth's normalisation instead of its own");
     cmd->add_flag("--no-iou", a->no_iou, "skip IoU (the slowest metric)");
     return [cmd, a, pattern_option]() -> int {

@@ -10,6 +10,7 @@
 #include "cadrecode/data/shard.h"
 #include "cadrecode/gen/pipeline.h"
 #include "commands.h"
+#include "ranges.h"
 #include "progress.h"
 
 namespace cadrecode::cli {
@@ -32,16 +33,22 @@ Runner add_generate_command(CLI::App& app) {
         app.add_subcommand("generate",
                            "Generate procedural CAD-Recode programs, each validated by executing its text, with dense\n"
                            "surface point clouds, into checksummed shards (docs/data-format.md).");
-    cmd->add_option("--count", a->o.count, "valid samples in the whole corpus")->capture_default_str();
+    cmd->add_option("--count", a->o.count, "valid samples in the whole corpus")
+        ->capture_default_str()
+        ->check(in_range(1, 1e9, "a number of samples"));
     cmd->add_option("--out", a->out, "output directory")->required();
     cmd->add_option("--seed", a->o.seed, "random seed")->capture_default_str();
     cmd->add_option("-j,--jobs", a->o.jobs, "shards generated at once (worker processes)")
         ->capture_default_str()
-        ->check(CLI::Range(1, 256));
+        ->check(workers_range());
     cmd->add_option("--shard", a->shard, "i/n: make only the shards whose index % n == i (for job arrays)");
-    cmd->add_option("--per-shard", a->o.per_shard, "samples per shard")->capture_default_str();
-    cmd->add_option("--points", a->o.pipeline.points, "surface points per sample")->capture_default_str();
-    cmd->add_option("--time-limit", a->o.pipeline.time_limit_s, "seconds per program")->capture_default_str();
+    cmd->add_option("--per-shard", a->o.per_shard, "samples per shard")
+        ->capture_default_str()
+        ->check(in_range(1, 1e6, "a number of samples"));
+    cmd->add_option("--points", a->o.pipeline.points, "surface points per sample")
+        ->capture_default_str()
+        ->check(in_range(1, 100000, "points"));
+    cmd->add_option("--time-limit", a->o.pipeline.time_limit_s, "seconds per program")->capture_default_str()->check(time_limit_range());
     cmd->add_flag("--py", a->o.write_py, "also write every program as DIR/py/<shard>/<index>.py");
     cmd->add_flag("--resume", a->o.resume, "keep the shards that already exist and verify");
     cmd->add_flag("--no-dedup", a->no_dedup, "skip the cross-shard duplicate removal at the end");

@@ -10,6 +10,7 @@
 #include "cadrecode/edit/parametrize.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
+#include "ranges.h"
 #include "llm-options.h"
 
 namespace cadrecode::cli {
@@ -43,7 +44,7 @@ Runner add_parametrize_command(CLI::App& app) {
     add_llm_options(cmd, a->llm_options);
     cmd->add_option("--time-limit", a->time_limit, "seconds for each run of the program (before and after)")
         ->capture_default_str()
-        ->check(CLI::Range(0.1, 600.0));
+        ->check(in_range(0.1, 600.0, "seconds"));
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;
         bool notebook = ends_with(a->out, ".ipynb");

@@ -8,6 +8,7 @@
 #include "cadrecode/recon/model-writer.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
+#include "ranges.h"
 #include "progress.h"
 #include "refine-options.h"
 
@@ -44,29 +45,36 @@ Runner add_reconstruct_command(CLI::App& app) {
         "frame; STEP/STL outputs are mapped back to the input's own position and size.\n"
         "Exit codes: 0 a valid program was written, 1 no candidate was valid, 2 usage or I/O error.");
     cmd->add_option("input", a->input, "mesh (.stl .obj .ply .off), solid (.step .stp .iges .igs .brep) or "
-                                       "point cloud (.ply .xyz .txt .npy); or a folder of meshes (then -o is a "
-                                       "folder that receives <id>.c<k>.py for every candidate, as `eval` reads)")
+                                       "point cloud (.ply .xyz .txt .npy); or a folder of them (then -o is a "
+                                       "folder that receives the chosen <id>.py, <id>.c<k>.py for every candidate "
+                                       "and <id>.json, as `eval` reads them)")
         ->required()
         ->check(CLI::ExistingPath);
     cmd->add_option("-o,--out", a->out, "where to write the program (.py), or the candidates' folder")->required();
-    cmd->add_option("--step", a->step, "also write the solid as STEP, in the input's frame");
-    cmd->add_option("--stl", a->stl, "also write the solid's tessellation as STL, in the input's frame");
+    cmd->add_option("--step", a->step, "also write the solid as STEP, in the input's frame (a folder input: the "
+                                       "folder that receives <id>.step)");
+    cmd->add_option("--stl", a->stl, "also write the solid's tessellation as STL, in the input's frame (a folder "
+                                     "input: the folder that receives <id>.stl)");
     cmd->add_option("--candidates", a->candidates, "test-time sampling: programs generated and compared")
         ->capture_default_str()
-        ->check(CLI::Range(1, 64));
+        ->check(in_range(1, 64, "a number of candidates"));
     cmd->add_option("--points", a->points, "points per cloud given to the model (default: what the model was trained with, else 256)")
-        ->check(CLI::Range(0, 4096));
+        ->check(in_range(0, 65536, "points"));
     cmd->add_option("--model", a->model, "model folder (config.json, model.safetensors, tokenizer.json); default: "
                                          "$CADRECODE_MODEL or the bundled " + std::string(CADRECODE_DEFAULT_MODEL_DIR));
     cmd->add_option("--tokenizer", a->tokenizer,
                     "tokenizer.json when the model folder has none (the published CAD-Recode v1.5 weights: Qwen2-1.5B's)");
     cmd->add_option("--seed", a->seed, "seed of the point sampling (and of sampling decoders)")->capture_default_str();
     cmd->add_option("--temperature", a->temperature,
-                    "0: greedy decoding (the published setting); default: the model's generation_config.json, else 0");
-    cmd->add_option("--top-k", a->top_k, "sampling: keep the k most likely tokens (0: all)");
-    cmd->add_option("--top-p", a->top_p, "sampling: keep the most likely tokens up to this probability mass");
-    cmd->add_option("--max-tokens", a->max_tokens, "maximum generated tokens per program (0: the model's default)");
-    cmd->add_option("--workers", a->workers, "isolated executor workers")->capture_default_str();
+                    "0: greedy decoding (the published setting); default: the model's generation_config.json, else 0")
+        ->check(in_range(0, 100, "a temperature"));
+    cmd->add_option("--top-k", a->top_k, "sampling: keep the k most likely tokens (0: all)")
+        ->check(in_range(0, 1e7, "a number of tokens"));
+    cmd->add_option("--top-p", a->top_p, "sampling: keep the most likely tokens up to this probability mass")
+        ->check(in_range(0, 1, "a probability"));
+    cmd->add_option("--max-tokens", a->max_tokens, "maximum generated tokens per program (0: the model's default)")
+        ->check(in_range(0, 1e7, "a number of tokens"));
+    cmd->add_option("--workers", a->workers, "isolated executor workers")->capture_default_str()->check(workers_range());
     cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
     cmd->add_option("--dtype", a->dtype, "fp32, bf16 or auto")->capture_default_str();
     cmd->add_option("--json", a->json, "write a JSON report of every candidate here");
@@ -102,9 +110,9 @@ Runner add_reconstruct_command(CLI::App& app) {
         ro.writer_tag = std::filesystem::weakly_canonical(model_dir).string();
         ro.refine = a->refine;
         if (folder) {
-            if (!a->step.empty() || !a->stl.empty() || !a->json.empty() || a->stream)
-                throw std::runtime_error("--step, --stl, --json and --stream are for one input; " + a->input +
-                                         " is a folder (each candidate goes to " + a->out + "/<id>.c<k>.py)");
+            if (!a->json.empty() || a->stream)
+                throw std::runtime_error("--json and --stream are for one input; " + a->input + " is a folder (each "
+                                         "result goes to " + a->out + "/<id>.json, each candidate to <id>.c<k>.py)");
             std::unique_ptr<ProgressBar> bar;
             size_t valid = 0, total = 0, skipped = 0, errors = 0;
             recon::reconstruct_folder(a->input, a->out, writer, ro, [&](const recon::FolderProgress& p) {
@@ -112,10 +120,10 @@ Runner add_reconstruct_command(CLI::App& app) {
                 if (a->quiet) return;
                 if (!bar) bar = std::make_unique<ProgressBar>("reconstruct", p.total);
                 bar->update(p.done, p.last_id);
-            });
+            }, recon::FolderOutputs{a->step, a->stl});
             if (bar) bar->finish();
-            std::printf("%s -> %s: %zu inputs, %zu reconstructed now with a valid candidate, %zu already done, "
-                        "%zu unreadable (see their .json)\n",
+            std::printf("%s -> %s: %zu inputs, %zu reconstructed now with a valid candidate (<id>.py), %zu already "
+                        "done, %zu unreadable (see their .json)\n",
                         a->input.c_str(), a->out.c_str(), total, valid, skipped, errors);
             return kExitOk;
         }
@@ -145,13 +153,11 @@ Runner add_reconstruct_command(CLI::App& app) {
         if (a->stream) std::printf("\n");
         if (!a->json.empty()) util::write_file_atomic(a->json, recon::result_to_json(res));
         if (!res.ok()) {
-            std::fprintf(stderr, "%s: none of the %d candidates is valid; first error: %s\n", a->input.c_str(),
+            std::fprintf(stderr, "%s: none of the %d generated programs is valid; the first one: %s\n", a->input.c_str(),
                          a->candidates, res.candidates.empty() ? "-" : res.candidates[0].message.c_str());
             return kExitInvalid;
         }
-        std::string text = res.program();
-        if (!text.empty() && text.back() != '\n') text += '\n';
-        util::write_file_atomic(a->out, text);
+        util::write_program_file(a->out, res.program());
         recon::write_outputs(res, a->step, a->stl);
         if (!a->quiet) {
             std::printf("%s -> %s\n", a->input.c_str(), a->out.c_str());

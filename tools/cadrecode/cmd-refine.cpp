@@ -6,6 +6,7 @@
 #include "cadrecode/recon/reconstruct.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
+#include "ranges.h"
 #include "refine-options.h"
 
 namespace cadrecode::cli {
@@ -47,7 +48,7 @@ Runner add_refine_command(CLI::App& app) {
     cmd->add_option("--seed", a->options.seed, "seed of the input's sampling")->capture_default_str();
     cmd->add_option("--workers", a->options.workers, "worker processes that execute the programs")
         ->capture_default_str()
-        ->check(CLI::Range(1, 256));
+        ->check(workers_range());
     cmd->add_flag("-q,--quiet", a->quiet, "print only errors");
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;
@@ -72,9 +73,7 @@ Runner add_refine_command(CLI::App& app) {
                          res.candidates.empty() ? "-" : res.candidates[0].message.c_str());
             return kExitInvalid;
         }
-        std::string text = res.program();
-        if (!text.empty() && text.back() != '\n') text += '\n';
-        util::write_file_atomic(a->out, text);
+        util::write_program_file(a->out, res.program());
         recon::write_outputs(res, a->step, a->stl);
         if (!a->quiet) {
             const refine::RefineResult& r = res.refined;

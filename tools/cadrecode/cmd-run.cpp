@@ -5,6 +5,7 @@
 #include "cadrecode/cad/guard.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
+#include "ranges.h"
 
 namespace cadrecode::cli {
 
@@ -45,7 +46,7 @@ Runner add_run_command(CLI::App& app) {
     cmd->add_option("--step", args->step, "write the solid as STEP (only when valid)");
     cmd->add_option("--stl", args->stl, "write the reference tessellation (0.001 relative, 0.1 rad) as binary STL");
     cmd->add_flag("--json", args->json, "print the result as JSON");
-    cmd->add_option("--time-limit", args->time_limit, "seconds before the program is stopped (0: none)")->capture_default_str();
+    cmd->add_option("--time-limit", args->time_limit, "seconds before the program is stopped (0: none)")->capture_default_str()->check(time_limit_range(true));
     cmd->add_option("--result", args->result_var, "name of the result variable")->capture_default_str();
     return [cmd, args]() -> int {
         if (!cmd->parsed()) return -1;

@@ -11,6 +11,7 @@
 #include "cadrecode/text/tokenizer.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
+#include "ranges.h"
 #include "progress.h"
 
 namespace fs = std::filesystem;
@@ -150,9 +151,9 @@ Runner add_tokenizer_command(CLI::App& app) {
     train->add_option("--corpus", args->corpus, "files and directories of programs")->required();
     train->add_option("--ext", args->extension, "file extension searched in directories (default .py)");
     train->add_option("--vocab-size", args->vocab_size, "total vocabulary: 256 bytes + merges + 3 special tokens")
-        ->check(CLI::Range(259, 1 << 24));
+        ->check(in_range(259, 1 << 24, "a vocabulary size"));
     train->add_option("--min-frequency", args->min_frequency, "stop when the best pair is rarer than this")
-        ->check(CLI::Range(1, 1 << 30));
+        ->check(in_range(1, 1 << 30, "a count"));
     train->add_option("-o,--output", args->output, "tokenizer.json to write")->required();
     train->add_option("--compare", args->compare, "also count tokens per program with this tokenizer.json");
 

@@ -93,7 +93,10 @@ Runner add_train_command(CLI::App& app) {
         // option the user typed.
         train::TrainConfig config;
         const std::string saved = (std::filesystem::path(typed->out) / "config.json").string();
-        if (*resume && std::filesystem::exists(saved))
+        if (*resume && !std::filesystem::exists(saved))
+            throw std::runtime_error("train --resume: " + typed->out + " holds no run to resume (no config.json); "
+                                     "start the run without --resume");
+        if (*resume)
             config = train::read_train_config(saved);
         else if (!config_file->empty())
             config = train::read_train_config(*config_file);

@@ -5,6 +5,7 @@
 
 #include "cadrecode/report/view.h"
 #include "commands.h"
+#include "ranges.h"
 
 namespace cadrecode::cli {
 
@@ -27,9 +28,11 @@ Runner add_view_command(CLI::App& app) {
         ->check(CLI::ExistingFile);
     cmd->add_option("-o,--output", a->out, "the HTML file to write")->required();
     cmd->add_option("--model", a->model, "without a program: the model that reconstructs it (default: the bundled one)");
-    cmd->add_option("--points", a->options.points, "points shown from the input")->capture_default_str();
+    cmd->add_option("--points", a->options.points, "points shown from the input (the page holds them all: 200,000 make about 5 MB)")
+        ->capture_default_str()
+        ->check(in_range(1, 200000, "points"));
     cmd->add_option("--seed", a->options.seed, "seed of the surface sampling")->capture_default_str();
-    cmd->add_option("--time-limit", a->options.time_limit_s, "seconds for the program")->capture_default_str();
+    cmd->add_option("--time-limit", a->options.time_limit_s, "seconds for the program")->capture_default_str()->check(time_limit_range());
     cmd->add_flag("--no-iou", a->no_iou, "skip IoU");
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;

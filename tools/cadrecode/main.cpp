@@ -32,7 +32,8 @@ int exec_model_tool(char** argv) {
         return cadrecode::cli::kExitError;
     }
     std::fprintf(stderr,
-                 "cadrecode: error: '%s' needs the model tools (%s), which are built only with libtorch "
+                 "cadrecode: error: '%s' runs the model tools, cadrecode-ml, which are not beside this executable "
+                 "(expected %s). Copy or install both together (cmake --install); a build without libtorch has none "
                  "(Debian: libtorch-dev; scripts/setup-debian.sh installs it)\n",
                  argv[1], tool.c_str());
     return cadrecode::cli::kExitError;

@@ -8,6 +8,7 @@
 
 #include "cadrecode/refine/refine.h"
 #include "progress.h"
+#include "ranges.h"
 
 namespace cadrecode::cli {
 
@@ -18,17 +19,17 @@ inline void add_refine_options(CLI::App* cmd, refine::RefineOptions& o, const st
     o.seconds = kDefaultRefineSeconds;
     cmd->add_option(seconds_flag, o.seconds, "test-time refinement budget in seconds (0: off)")
         ->capture_default_str()
-        ->check(CLI::Range(0.0, 86400.0));
+        ->check(in_range(0, 86400, "seconds"));
     cmd->add_option("--refine-evaluations", o.max_evaluations,
                     "a budget in evaluations instead of seconds (the same result on every machine)")
-        ->check(CLI::Range(size_t(0), size_t(100000000)));
+        ->check(in_range(0, 1e8, "evaluations"));
     cmd->add_option("--resolution", o.resolution,
                     "finest step of a number, in program units (1: integers, a CAD-Recode v1.5 program)")
         ->capture_default_str()
-        ->check(CLI::Range(1e-6, 100.0));
+        ->check(in_range(1e-6, 100, "a step"));
     cmd->add_option("--refine-starts", o.starts, "valid candidates refined (the best first)")
         ->capture_default_str()
-        ->check(CLI::Range(1, 64));
+        ->check(in_range(1, 64, "a number of candidates"));
     cmd->add_flag("!--no-structural", o.structural, "only move numbers (no dropped operands, no flipped extrusions)");
 }
 

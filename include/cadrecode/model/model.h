@@ -108,4 +108,9 @@ private:
 // True when this CPU has native bf16 instructions (AVX512-BF16 or AMX-BF16).
 bool cpu_has_bf16();
 
+// Checks a device name before any work: "cpu", "cuda" or "cuda:N", and CUDA only where this build's libtorch
+// has it and a device is visible. Throws std::invalid_argument with one line saying what this build
+// supports (libtorch's own error is a 23-line stack trace).
+void check_device(const std::string& device);
+
 }  // namespace cadrecode::model

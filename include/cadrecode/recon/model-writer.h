@@ -20,6 +20,7 @@ public:
 
     std::vector<std::string> write(const std::vector<Cloud>& clouds, uint64_t seed) override;
     std::vector<bool> stopped_at_limit() const override;
+    int max_points() const override;
 
     // Called with (candidate, text piece) as tokens arrive (text streamed through text::StreamDecoder).
     std::function<void(int, const std::string&)> on_text;

@@ -42,6 +42,9 @@ public:
     // After write(): per program, true when the writer stopped at its length limit instead of ending the
     // program itself (a language model that loops). Empty when the writer cannot tell.
     virtual std::vector<bool> stopped_at_limit() const { return {}; }
+    // The most points per cloud this writer takes (a model: its positions less the start token and the
+    // longest program it may write); 0: any number. reconstruct() checks it before sampling.
+    virtual int max_points() const { return 0; }
 };
 
 // What a reconstruction starts from: a surface mesh (meshes and B-rep files) or a bare point cloud.
@@ -52,8 +55,12 @@ struct Input {
     bool is_mesh() const { return !mesh.triangles.empty(); }
 };
 
+// Fewer points than this are not a surface the model can read: reconstruct() refuses such clouds.
+constexpr std::size_t kMinInputPoints = 32;
+
 // Reads STL/OBJ/PLY/OFF meshes, STEP/IGES/BREP solids (tessellated) and PLY/XYZ/TXT/NPY point clouds.
-// A PLY file with faces is a mesh, without faces a point cloud. Throws std::runtime_error naming the file.
+// A PLY, OBJ or OFF file with faces is a mesh, without faces a point cloud.
+// Throws std::runtime_error naming the file.
 Input read_input(const std::string& path);
 
 struct ReconstructOptions {
@@ -132,14 +139,19 @@ void write_outputs(const ReconstructResult& result, const std::string& step_path
 // interrupted run resumes where it stopped: ids whose .json records the same settings (candidates, points,
 // dense points, seed, writer_tag) are skipped; others are redone and their old candidates removed. An input
 // that cannot be read is recorded in its .json ("error") and counted, and the others go on. `eval` then
-// scores the candidates with the pattern "{id}.c*.py" and the result with "{id}.py". Returns the number of
-// inputs reconstructed now.
+// scores the candidates with the pattern "{id}.c*.py" and the result with "{id}.py". With `outputs`, the
+// result's solid also goes to step_dir/<id>.step and stl_dir/<id>.stl in the input's frame (folders created;
+// they are part of the settings). Returns the number of inputs reconstructed now.
+struct FolderOutputs {
+    std::string step_dir, stl_dir;  // empty: not written
+};
 struct FolderProgress {
     size_t done = 0, total = 0, skipped = 0, with_valid = 0, errors = 0;
     std::string last_id;
 };
 size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir, ProgramWriter& writer,
-                          const ReconstructOptions& options, const std::function<void(const FolderProgress&)>& progress = {});
+                          const ReconstructOptions& options, const std::function<void(const FolderProgress&)>& progress = {},
+                          const FolderOutputs& outputs = {});
 
 // One JSON object describing the run (candidates, verdicts, CDs, timings, chosen index).
 std::string result_to_json(const ReconstructResult& result, int indent = 2);

@@ -13,6 +13,10 @@ std::string read_file(const std::string& path);
 // Throws std::runtime_error "<path>: <reason>" when it cannot.
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
+// A program as a .py file: write_file_atomic of its text plus a final newline when it lacks one (shards and
+// the model keep the exact text, which in CAD-Recode's format has none).
+void write_program_file(const std::string& path, const std::string& program);
+
 // The file name's extension with its dot, lower-cased ("a/B.STL" -> ".stl"); "" when there is none.
 std::string lower_extension(const std::string& path);
 

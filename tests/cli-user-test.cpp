@@ -316,3 +316,36 @@ TEST(CliUser, ReconstructFolderWritesTheChosenProgram) {
         EXPECT_LE(centre, in.max[i]) << "axis " << i;
     }
 }
+
+// Item 6: the program comes in the input's units and position, and builds what the STL output holds.
+TEST(CliUser, ProgramInTheInputsUnits) {
+    if (!has_model_tools()) GTEST_SKIP() << "built without libtorch";
+    const std::string d = tmpdir("units");
+    const std::string part = cadrecode::test::source_file("examples/part.stl");
+    CliRun r = cli("reconstruct " + part + " -o " + d + "/p.py --stl " + d + "/p.stl --candidates 4 --refine-seconds 0");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, "(numbers in the input's units and position)")) << r.out;
+    r = cli("run " + d + "/p.py --stl " + d + "/again.stl");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const auto written = cadrecode::geometry::bounding_box(cadrecode::io::read_mesh(d + "/p.stl"));
+    const auto rebuilt = cadrecode::geometry::bounding_box(cadrecode::io::read_mesh(d + "/again.stl"));
+    const auto input = cadrecode::geometry::bounding_box(cadrecode::io::read_mesh(part));
+    double size = 0;
+    for (int i = 0; i < 3; ++i) size = std::max(size, input.max[i] - input.min[i]);
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_NEAR(rebuilt.min[i], written.min[i], 1e-3 * size) << "axis " << i;
+        EXPECT_NEAR(rebuilt.max[i], written.max[i], 1e-3 * size) << "axis " << i;
+    }
+    // --frame model: the +-100 form the model wrote, centred near the origin.
+    r = cli("reconstruct " + part + " -o " + d + "/m.py --stl " + d + "/m.stl --candidates 4 --refine-seconds 0 "
+            "--frame model");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, "(numbers in the +-100 model frame (--frame model))")) << r.out;
+    r = cli("run " + d + "/m.py --stl " + d + "/m-again.stl");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const auto model = cadrecode::geometry::bounding_box(cadrecode::io::read_mesh(d + "/m-again.stl"));
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_GT(model.min[i], -110) << "axis " << i;
+        EXPECT_LT(model.max[i], 110) << "axis " << i;
+    }
+}

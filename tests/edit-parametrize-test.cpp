@@ -11,6 +11,7 @@
 #include "cadrecode/cad/executor.h"
 #include "cadrecode/edit/notebook.h"
 #include "cadrecode/edit/parametrize.h"
+#include "cadrecode/edit/transform.h"
 #include "cadrecode/util/files.h"
 #include "test-util.h"
 
@@ -251,6 +252,81 @@ TEST(Notebook, CellsParseWithPythonAst) {
         EXPECT_EQ(out.substr(0, 3), "OK\n") << out;
     }
     fs::remove_all(tmp);
+}
+
+}  // namespace
+}  // namespace cadrecode
+
+namespace cadrecode {
+namespace {
+
+// p -> s p + t of the solid of `a`, checked on `b`: volume s^3 V, area s^2 A, box s box + t, same faces.
+void expect_mapped_solid(const std::string& a, const std::string& b, double s, const std::array<double, 3>& t,
+                         double rel, const std::string& what) {
+    cad::ExecOptions o;
+    o.tessellate = false;
+    cad::ExecResult ra = cad::execute_program(a, o), rb = cad::execute_program(b, o);
+    ASSERT_TRUE(ra.valid()) << what << ": " << ra.error_text();
+    ASSERT_TRUE(rb.valid()) << what << " (transformed): " << rb.error_text() << "\n" << b;
+    EXPECT_NEAR(rb.props.volume, s * s * s * ra.props.volume, rel * s * s * s * ra.props.volume) << what;
+    EXPECT_NEAR(rb.props.area, s * s * ra.props.area, rel * s * s * ra.props.area) << what;
+    double size = 0;
+    for (int i = 0; i < 3; ++i) size = std::max(size, ra.props.bbox.max[i] - ra.props.bbox.min[i]);
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_NEAR(rb.props.bbox.min[i], s * ra.props.bbox.min[i] + t[i], rel * s * size) << what << " axis " << i;
+        EXPECT_NEAR(rb.props.bbox.max[i], s * ra.props.bbox.max[i] + t[i], rel * s * size) << what << " axis " << i;
+    }
+    EXPECT_EQ(ra.props.faces, rb.props.faces) << what;
+}
+
+TEST(Transform, RewritesLengthsAndOrigins) {
+    const std::string src =
+        "import cadquery as cq\nw0=cq.Workplane('YZ',origin=(12,0,-6))\n"
+        "r=w0.workplane(offset=-44/2).moveTo(32,31).cylinder(44,30).union(w0.sketch().push([(-77,17)]).circle(23)"
+        ".rect(10,4).finalize().extrude(-26))";
+    EXPECT_EQ(edit::transform_program(src, 0.5, {100, 0, 1}),
+              "import cadquery as cq\nw0=cq.Workplane('YZ',origin=(106,0,-2))\n"
+              "r=w0.workplane(offset=-22/2).moveTo(16,15.5).cylinder(22,15).union(w0.sketch().push([(-38.5,8.5)])"
+              ".circle(11.5).rect(5,2).finalize().extrude(-13))");
+    // Rounded to a step: 0.123 * 44 = 5.412 -> 5.41.
+    EXPECT_EQ(edit::transform_program("r=w0.box(44,1,1)", 0.123, {0, 0, 0}, 0.01), "r=w0.box(5.41,0.12,0.12)");
+    EXPECT_EQ(edit::readable_step(40.0), 0.001);
+    EXPECT_EQ(edit::readable_step(200.0), 0.01);
+    // What it cannot place is refused with its place, never guessed.
+    for (const char* bad : {"r=w0.box(44,1,1).rotate((0,0,0),(0,0,1),45)", "r=w0.rect(4,4,angle=30)",
+                            "r=w0.box(2*22,1,1)", "w0=cq.Workplane(cq.Plane((0,0,0),(1,0,0),(0,0,1)))"}) {
+        try {
+            edit::transform_program(bad, 2, {0, 0, 0});
+            ADD_FAILURE() << bad << " was rewritten";
+        } catch (const std::runtime_error& e) {
+            EXPECT_NE(std::string(e.what()).find("1:"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("cannot rescale this program"), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_THROW(edit::transform_program(src, 0, {0, 0, 0}), std::invalid_argument);
+    EXPECT_THROW(edit::transform_program(src, -1, {0, 0, 0}), std::invalid_argument);
+}
+
+// Every real program, v1.5 and v1: the transformed program builds the mapped solid (through the executor).
+TEST(Transform, MapsEveryRealProgramExactly) {
+    std::string dir = test::shared_data_dir();
+    if (dir.empty()) GTEST_SKIP() << "../shared/data absent";
+    std::vector<fs::path> files;
+    for (const char* set : {"/cadrecode-v1.5", "/cadrecode-v1"})
+        for (const auto& e : fs::directory_iterator(dir + set))
+            if (e.path().extension() == ".py") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    ASSERT_GE(files.size(), 270u);
+    const double s = 0.37;
+    const std::array<double, 3> t{12.5, -3.25, 40};
+    for (const auto& f : files) {
+        const std::string src = util::read_file(f.string());
+        // 10 significant digits: equal to 1e-7; rounded to the readable step of a 74 mm part: to 1e-4.
+        expect_mapped_solid(src, edit::transform_program(src, s, t), s, t, 1e-7, f.filename().string());
+        expect_mapped_solid(src, edit::transform_program(src, s, t, edit::readable_step(200 * s)), s, t, 1e-4,
+                            f.filename().string() + " (rounded)");
+        if (HasFailure()) break;
+    }
 }
 
 }  // namespace

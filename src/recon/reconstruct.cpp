@@ -13,6 +13,7 @@
 
 #include "cadrecode/cad/guard.h"
 #include "cadrecode/cad/import.h"
+#include "cadrecode/edit/transform.h"
 #include "cadrecode/geometry/chamfer.h"
 #include "cadrecode/geometry/sampling.h"
 #include "cadrecode/io/mesh-io.h"
@@ -100,6 +101,11 @@ int ReconstructResult::valid_count() const {
 }
 
 double ReconstructResult::output_scale() const { return 1.0 / (frame.scale * kProgramFrame); }
+
+std::string ReconstructResult::program_in_input_units() const {
+    const double size = 2.0 / frame.scale;  // the input's longest side: the frame makes it 2
+    return edit::transform_program(program(), output_scale(), output_offset(), edit::readable_step(size));
+}
 
 std::array<double, 3> ReconstructResult::output_offset() const {
     // p_in = (p / 100 - frame.offset) / frame.scale + frame.centre, and frame.offset is 0 in the model frame.

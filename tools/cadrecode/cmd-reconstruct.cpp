@@ -17,7 +17,7 @@ namespace cadrecode::cli {
 namespace {
 
 struct ReconstructArgs {
-    std::string input, out, step, stl, model, tokenizer, json, device = "cpu", dtype = "auto";
+    std::string input, out, step, stl, model, tokenizer, json, device = "cpu", dtype = "auto", frame = "input";
     int candidates = 10, points = 0, workers = 2, max_tokens = 0;
     uint64_t seed = 0;
     double temperature = -1, top_p = -1;
@@ -41,8 +41,9 @@ Runner add_reconstruct_command(CLI::App& app) {
         "The input is normalised (longest side 2), sampled into one point cloud per candidate, the model writes\n"
         "one program per cloud (batched), every program runs under the executor's guards, and the valid one\n"
         "closest to the input (Chamfer distance) is kept. Then test-time refinement (cadrecode refine) fits the\n"
-        "best candidates' numbers and structure to the input for --refine-seconds. The program is in the +-100\n"
-        "frame; STEP/STL outputs are mapped back to the input's own position and size.\n"
+        "best candidates' numbers and structure to the input for --refine-seconds. The program is written in the\n"
+        "input's own units and position (--frame model: the model's +-100 frame, as training data and `eval`\n"
+        "use); STEP/STL outputs are always in the input's frame.\n"
         "Exit codes: 0 a valid program was written, 1 no candidate was valid, 2 usage or I/O error.");
     cmd->add_option("input", a->input, "mesh (.stl .obj .ply .off), solid (.step .stp .iges .igs .brep) or "
                                        "point cloud (.ply .xyz .txt .npy); or a folder of them (then -o is a "
@@ -78,6 +79,10 @@ Runner add_reconstruct_command(CLI::App& app) {
     cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
     cmd->add_option("--dtype", a->dtype, "fp32, bf16 or auto")->capture_default_str();
     cmd->add_option("--json", a->json, "write a JSON report of every candidate here");
+    cmd->add_option("--frame", a->frame, "the program's numbers: input (the input's units and position) or model "
+                                         "(the +-100 frame the model writes; always so for a folder input)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"input", "model"}));
     add_refine_options(cmd, a->refine, "--refine-seconds");
     cmd->add_flag("--stream", a->stream, "print the first candidate's code as it is generated");
     cmd->add_flag("-q,--quiet", a->quiet, "print only errors");
@@ -157,10 +162,21 @@ Runner add_reconstruct_command(CLI::App& app) {
                          a->candidates, res.candidates.empty() ? "-" : res.candidates[0].message.c_str());
             return kExitInvalid;
         }
-        util::write_program_file(a->out, res.program());
+        std::string program = res.program(), frame_note = "the +-100 model frame (--frame model)";
+        if (a->frame == "input") {
+            try {
+                program = res.program_in_input_units();
+                frame_note = "the input's units and position";
+            } catch (const std::exception& e) {
+                frame_note = "the +-100 model frame: it could not be rewritten in the input's units (" +
+                             std::string(e.what()) + ")";
+                std::fprintf(stderr, "%s: warning: the program stays in %s\n", a->out.c_str(), frame_note.c_str());
+            }
+        }
+        util::write_program_file(a->out, program);
         recon::write_outputs(res, a->step, a->stl);
         if (!a->quiet) {
-            std::printf("%s -> %s\n", a->input.c_str(), a->out.c_str());
+            std::printf("%s -> %s (numbers in %s)\n", a->input.c_str(), a->out.c_str(), frame_note.c_str());
             std::printf("  model      %s (%lld parameters, %s)\n", model_dir.c_str(),
                         (long long)lm.model.parameter_count(), lm.model.dtype().c_str());
             std::printf("  candidates %d valid of %d; chosen #%d, CD x1000 to the input %.4f\n", res.valid_count(),

@@ -106,6 +106,11 @@ struct ReconstructResult {
     // The similarity from the program's +-100 frame to the input's own frame: p_in = p * scale + offset.
     double output_scale() const;
     std::array<double, 3> output_offset() const;
+    // program() rewritten in the input's own units and position (edit::transform_program with the output
+    // similarity, numbers rounded to edit::readable_step of the input's size): it builds the solid that the
+    // STEP/STL outputs hold. Throws std::runtime_error "line:col: ..." for a program outside the format
+    // (the +-100 form then stands).
+    std::string program_in_input_units() const;
 };
 
 // Progress of the stages: "sample", "write", "score", with done/total, then "refine" with done/total in

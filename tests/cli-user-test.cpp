@@ -349,3 +349,35 @@ TEST(CliUser, ProgramInTheInputsUnits) {
         EXPECT_LT(model.max[i], 110) << "axis " << i;
     }
 }
+
+// Item 4: `view` prints the distance `reconstruct` printed for the same program and input, named, with its
+// floor; whichever frame the program is written in.
+TEST(CliUser, ViewShowsReconstructsDistance) {
+    if (!has_model_tools()) GTEST_SKIP() << "built without libtorch";
+    const std::string d = tmpdir("view-cd");
+    const std::string part = cadrecode::test::source_file("examples/part.stl");
+    CliRun r = cli("reconstruct " + part + " -o " + d + "/m.py --frame model --candidates 3 --refine-seconds 0");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const size_t at = r.out.find("CD x1000 to the input ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    const double printed = std::stod(r.out.substr(at + std::string("CD x1000 to the input ").size()));
+    r = cli("view " + part + " " + d + "/m.py -o " + d + "/m.html --no-iou");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const std::string page = cadrecode::util::read_file(d + "/m.html");
+    const std::string key = "<td>CD x1000 to the input (input's frame, as reconstruct prints it)</td><td>";
+    const size_t k = page.find(key);
+    ASSERT_NE(k, std::string::npos);
+    EXPECT_NEAR(std::stod(page.substr(k + key.size())), printed, 1e-3 * printed);
+    EXPECT_TRUE(contains(page, "<td>program frame</td><td>the model's +-100 frame (detected)</td>"));
+    EXPECT_TRUE(contains(page, "<td>floor of that CD (the input against itself)</td><td>0."));
+    // The same program in the input's units: the same distance within the rounding of its numbers.
+    r = cli("reconstruct " + part + " -o " + d + "/i.py --candidates 3 --refine-seconds 0");
+    ASSERT_EQ(r.code, 0) << r.out;
+    r = cli("view " + part + " " + d + "/i.py -o " + d + "/i.html --no-iou");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const std::string page_i = cadrecode::util::read_file(d + "/i.html");
+    EXPECT_TRUE(contains(page_i, "<td>program frame</td><td>the input's units and position (detected)</td>"));
+    const size_t ki = page_i.find(key);
+    ASSERT_NE(ki, std::string::npos);
+    EXPECT_NEAR(std::stod(page_i.substr(ki + key.size())), printed, 0.02 * printed);
+}

@@ -104,13 +104,30 @@ TEST(View, MetricsOfARealProgramAgainstCadQuerysMesh) {
     report::ViewData d = report::make_view(id + ".stl", id + ".py");
     std::map<std::string, std::string> m(d.metrics.begin(), d.metrics.end());
     EXPECT_EQ(m["validity"], "valid");
-    ASSERT_TRUE(m.count("CD x1000 (unit cube, 8192 samples)"));
+    // CadQuery's mesh is in the program's own numbers: the program is in the input's units.
+    EXPECT_EQ(m["program frame"], "the input's units and position (detected)");
+    const std::string cd = "CD x1000 to the input (input's frame, as reconstruct prints it)";
+    ASSERT_TRUE(m.count(cd));
     // Our solid against CadQuery's own mesh of the same program: the metric's floor (about 0.15).
-    EXPECT_LT(std::stod(m["CD x1000 (unit cube, 8192 samples)"]), 0.5);
-    ASSERT_TRUE(m.count("IoU (%)")) << m["IoU"];
-    EXPECT_GT(std::stod(m["IoU (%)"]), 99.0);
+    EXPECT_LT(std::stod(m[cd]), 0.5);
+    ASSERT_TRUE(m.count("floor of that CD (the input against itself)"));
+    // The floor: about 0.15-0.2. (Our tessellation equals CadQuery's mesh and reconstruct samples a candidate
+    // with the reference's seed, so the CD itself is 0 here, below the floor.)
+    EXPECT_GT(std::stod(m["floor of that CD (the input against itself)"]), 0.05);
+    EXPECT_LT(std::stod(m["floor of that CD (the input against itself)"]), 0.5);
+    ASSERT_TRUE(m.count("IoU (%) in the input's frame")) << m["IoU"];
+    EXPECT_GT(std::stod(m["IoU (%) in the input's frame"]), 99.0);
     EXPECT_EQ(d.input.size(), 4096u);
     EXPECT_GT(d.solid.triangles.size(), 100u);
+    // Forced into the model frame (/100), the same solid is far from the input: the frame is not guessed
+    // silently, and the distance shows it.
+    report::ViewOptions model;
+    model.frame = "model";
+    model.iou = false;
+    report::ViewData dm = report::make_view(id + ".stl", id + ".py", model);
+    std::map<std::string, std::string> mm(dm.metrics.begin(), dm.metrics.end());
+    EXPECT_EQ(mm["program frame"], "the model's +-100 frame");
+    EXPECT_GT(std::stod(mm[cd]), 2 * std::stod(m[cd]));
 }
 
 TEST(View, InvalidProgramIsShownNotThrown) {
@@ -134,6 +151,12 @@ TEST(View, InvalidProgramIsShownNotThrown) {
     std::string xyz = (t.path() / "cloud.xyz").string();
     util::write_file_atomic(xyz, "0 0 0\n1 0 0\n0 1 0\n0 0 1\n");
     EXPECT_EQ(report::make_view(xyz, prog).input.size(), 4u);
+    EXPECT_THROW(report::make_view(xyz, prog, [] {
+                     report::ViewOptions o;
+                     o.frame = "mm";
+                     return o;
+                 }()),
+                 std::invalid_argument);
     std::string foo = (t.path() / "part.foo").string();
     util::write_file_atomic(foo, "x");
     std::string e = test::error_message([&] { report::make_view(foo, prog); });
@@ -170,6 +193,99 @@ TEST(View, DrawnByHeadlessChromium) {
     std::string dom = run(chromium_cmd(bin, t.path() / "profile") + " --dump-dom file://" + html, &code);
     EXPECT_NE(dom.find("data-renderer=\"canvas2d\""), std::string::npos) << dom.substr(0, 400);
     EXPECT_NE(dom.find("renderer: canvas 2D; 400 points, 12 triangles drawn"), std::string::npos);
+}
+
+geometry::Mesh box_between(const geometry::Vec3& lo, const geometry::Vec3& hi) {
+    geometry::Mesh m = test::box_mesh(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]);
+    for (auto& v : m.vertices)
+        for (int i = 0; i < 3; ++i) v[i] += lo[i];
+    return m;
+}
+
+void append(geometry::Mesh& to, const geometry::Mesh& m) {
+    const uint32_t base = uint32_t(to.vertices.size());
+    to.vertices.insert(to.vertices.end(), m.vertices.begin(), m.vertices.end());
+    for (auto t : m.triangles) to.triangles.push_back({t[0] + base, t[1] + base, t[2] + base});
+}
+
+// Renders a page in chromium and returns the screenshot.
+Image screenshot(const report::ViewData& d, const std::string& bin, const test::TempDir& t) {
+    std::string html = (t.path() / "view.html").string(), png = (t.path() / "shot.png").string();
+    util::write_file_atomic(html, report::view_html(d));
+    int code = 0;
+    run(chromium_cmd(bin, t.path() / "profile") + " --screenshot=" + png + " file://" + html, &code);
+    return read_png(png);
+}
+
+bool orange(const unsigned char* p) { return p[0] > p[2] + 80 && p[1] > p[2] + 30; }
+
+// A chiral part: an L-shaped plate (arm along +X, arm along +Y) with a tower on the +X arm's end, seen from
+// the front, above (+X right, +Z up, the viewer on the -Y side). A mirrored camera puts the +Y arm's tip on
+// the right; a reversed depth order shows the tower's back and bottom (the top of its column dark, the
+// bottom bright) instead of its front and top.
+TEST(View, RightHandedCameraFromAbove) {
+    std::string bin = chromium_path();
+    if (bin.empty()) GTEST_SKIP() << "chromium absent (apt-get install chromium)";
+    test::TempDir t("view-test");
+    report::ViewData d;
+    d.title = "L";
+    append(d.solid, box_between({0, 0, 0}, {3, 1, 1}));
+    append(d.solid, box_between({0, 1, 0}, {1, 3, 1}));
+    append(d.solid, box_between({2, 0, 1}, {3, 1, 5}));
+    d.yaw = 0;
+    d.pitch = -1.2;
+    Image img = screenshot(d, bin, t);
+    ASSERT_EQ(img.w, 1200);
+    auto px = [&](int x, int y) { return &img.rgba[(static_cast<size_t>(y) * img.w + x) * 4]; };
+    int x0 = img.w, x1 = -1, top = img.h, top_x_sum = 0, top_count = 0;
+    for (int y = 0; y < img.h; ++y)
+        for (int x = img.w / 2; x < img.w; ++x)
+            if (orange(px(x, y))) {
+                x0 = std::min(x0, x), x1 = std::max(x1, x);
+                top = std::min(top, y);
+            }
+    ASSERT_GT(x1 - x0, 100) << "no solid drawn";
+    for (int x = x0; x <= x1; ++x)
+        if (orange(px(x, top))) top_x_sum += x, ++top_count;
+    // The +Y arm (world x 0..1) is the highest: its tip is in the left third.
+    ASSERT_GT(top_count, 0);
+    EXPECT_LT(top_x_sum / top_count, x0 + (x1 - x0) / 3) << "the +Y arm's tip is not on the left: mirrored view";
+    // The tower's column (world x 2.2..2.8): bright top face above, dark front face below.
+    const int cx = x0 + int(0.83 * (x1 - x0));
+    int col_top = -1, col_bottom = -1;
+    for (int y = 0; y < img.h; ++y)
+        if (orange(px(cx, y))) {
+            if (col_top < 0) col_top = y;
+            col_bottom = y;
+        }
+    ASSERT_GT(col_bottom - col_top, 40);
+    EXPECT_GT(px(cx, col_top + 4)[0], 180) << "the top of the tower's column is not its (bright) top face";
+    EXPECT_LT(px(cx, col_bottom - 4)[0], 150) << "the bottom of the tower's column is not its (dark) front face";
+}
+
+// One frame and one scale for both views: a solid twice the size of the input is drawn twice as wide.
+TEST(View, SharedScaleShowsATwiceTooBigResult) {
+    std::string bin = chromium_path();
+    if (bin.empty()) GTEST_SKIP() << "chromium absent (apt-get install chromium)";
+    test::TempDir t("view-test");
+    report::ViewData d;
+    d.title = "scaled";
+    for (int i = 0; i < 2000; ++i) d.input.points.push_back({(i % 40) / 39.0, ((i / 40) % 50) / 49.0, (i % 3) / 2.0});
+    d.solid = box_between({-0.5, -0.5, -0.5}, {1.5, 1.5, 1.5});
+    d.yaw = 0;
+    d.pitch = -1.5707963;
+    Image img = screenshot(d, bin, t);
+    ASSERT_EQ(img.w, 1200);
+    int blue0 = img.w, blue1 = -1, or0 = img.w, or1 = -1;
+    for (int y = 0; y < img.h; ++y)
+        for (int x = 0; x < img.w; ++x) {
+            const unsigned char* p = &img.rgba[(static_cast<size_t>(y) * img.w + x) * 4];
+            if (x < img.w / 2 && p[2] > p[0] + 60 && p[2] > 150) blue0 = std::min(blue0, x), blue1 = std::max(blue1, x);
+            if (x >= img.w / 2 && orange(p)) or0 = std::min(or0, x), or1 = std::max(or1, x);
+        }
+    ASSERT_GT(blue1 - blue0, 50);
+    const double ratio = double(or1 - or0) / double(blue1 - blue0);
+    EXPECT_NEAR(ratio, 2.0, 0.15) << "solid " << or1 - or0 << " px wide, input " << blue1 - blue0 << " px";
 }
 
 // eval --report: a page per sample and an index linking them.

@@ -113,6 +113,26 @@ std::array<double, 3> ReconstructResult::output_offset() const {
             frame.centre[2] - frame.offset[2] / frame.scale};
 }
 
+std::vector<Vec3> reference_points(const Input& input, const geometry::Normalization& frame, int dense_points,
+                                   uint64_t seed) {
+    if (input.is_mesh())
+        return geometry::sample_surface(frame.apply(input.mesh), std::size_t(dense_points), seed ^ kReferenceSeedSalt)
+            .points;
+    std::vector<Vec3> points = frame.apply(input.cloud.points);
+    if (points.size() > std::size_t(dense_points)) {
+        // Score against a fixed random subset, so the cost does not grow with huge scans.
+        std::mt19937_64 rng(seed ^ kReferenceSeedSalt);
+        std::shuffle(points.begin(), points.end(), rng);
+        points.resize(std::size_t(dense_points));
+    }
+    return points;
+}
+
+double cd_to_input(const geometry::Mesh& surface, const std::vector<Vec3>& reference, uint64_t seed) {
+    const auto samples = geometry::sample_surface(surface, reference.size(), seed ^ kReferenceSeedSalt).points;
+    return geometry::chamfer_distance(samples, reference).value() * refine::kInputFrameCdScale;
+}
+
 std::vector<Cloud> candidate_clouds(const Input& input, const geometry::Normalization& frame,
                                     const ReconstructOptions& options, std::vector<Vec3>& dense) {
     if (options.candidates < 1) throw std::invalid_argument("candidates must be at least 1");
@@ -121,24 +141,16 @@ std::vector<Cloud> candidate_clouds(const Input& input, const geometry::Normaliz
         throw std::invalid_argument("dense_points must be at least points");
     const std::size_t n = std::size_t(options.points);
     std::vector<Cloud> clouds;
+    dense = reference_points(input, frame, options.dense_points, options.seed);
     if (input.is_mesh()) {
         const geometry::Mesh mesh = frame.apply(input.mesh);
-        dense = geometry::sample_surface(mesh, std::size_t(options.dense_points), options.seed ^ kReferenceSeedSalt)
-                    .points;
         for (int k = 0; k < options.candidates; ++k) {
             // The reference pipeline: fresh random surface samples, furthest point sampling from index 0.
             auto samples = geometry::sample_surface(mesh, std::size_t(options.dense_points), options.seed + uint64_t(k));
             clouds.push_back(to_cloud(samples.points, geometry::furthest_point_sampling(samples.points, n, 0), n));
         }
     } else {
-        std::vector<Vec3> points = frame.apply(input.cloud.points);
-        std::mt19937_64 rng(options.seed ^ kReferenceSeedSalt);
-        if (points.size() > std::size_t(options.dense_points)) {
-            // Score against a fixed random subset, so the cost does not grow with huge scans.
-            std::shuffle(points.begin(), points.end(), rng);
-            points.resize(std::size_t(options.dense_points));
-        }
-        dense = points;
+        const std::vector<Vec3>& points = dense;
         for (int k = 0; k < options.candidates; ++k) {
             // A point cloud has no fresh surface samples to draw: vary the furthest point sampling's start.
             std::mt19937_64 rk(options.seed + uint64_t(k));

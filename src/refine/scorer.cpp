@@ -16,7 +16,6 @@ namespace {
 
 // Squared distances in the model frame [-1,1] times this are squared distances in the unit cube of the
 // metrics (a side of 2 becomes 1), times 1000 for the published scale.
-constexpr double kUnitCubeCd = 0.25 * 1000.0;
 // Seconds between the executor's cooperative limit and the worker's hard kill (sampling and scoring).
 constexpr double kGraceS = 2.0;
 
@@ -96,7 +95,7 @@ Score evaluate(const geometry::NearestNeighbours& dense, const geometry::Nearest
     const size_t n = quick ? search_samples(o, geometry::surface_area(mesh)) : dense.cloud().size();
     try {
         auto samples = geometry::sample_surface(mesh, n, o.seed).points;
-        s.cd = geometry::chamfer_distance(samples, target).value() * kUnitCubeCd;
+        s.cd = geometry::chamfer_distance(samples, target).value() * kInputFrameCdScale;
         if (!std::isfinite(s.cd)) throw std::runtime_error("the distance is not finite");
         s.renormalized_cd = 0;
         if (o.renormalized_weight > 0) {
@@ -105,7 +104,7 @@ Score evaluate(const geometry::NearestNeighbours& dense, const geometry::Nearest
             const double k = target_frame.side / f.side;
             for (geometry::Vec3& p : samples)
                 for (size_t a = 0; a < 3; ++a) p[a] = (p[a] - f.centre[a]) * k + target_frame.centre[a];
-            s.renormalized_cd = geometry::chamfer_distance(samples, target).value() * kUnitCubeCd;
+            s.renormalized_cd = geometry::chamfer_distance(samples, target).value() * kInputFrameCdScale;
         }
         s.objective = s.cd + o.renormalized_weight * s.renormalized_cd;
     } catch (const std::exception& e) {

@@ -19,7 +19,8 @@ Runner add_view_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "view",
         "Write a self-contained HTML page (no network needed) showing the input point cloud and the solid\n"
-        "of a program side by side, rotatable, with the program text and the metrics (validity, CD, IoU).");
+        "of a program side by side in one frame and scale, rotatable, with the program text and the metrics\n"
+        "in the input's frame, as reconstruct prints them (validity, CD to the input and its floor, IoU).");
     cmd->add_option("input", a->input, "the input: a mesh (.stl .obj .ply .off) or a point cloud (.ply .xyz .txt .npy)")
         ->required()
         ->check(CLI::ExistingFile);
@@ -33,6 +34,10 @@ Runner add_view_command(CLI::App& app) {
         ->check(in_range(1, 200000, "points"));
     cmd->add_option("--seed", a->options.seed, "seed of the surface sampling")->capture_default_str();
     cmd->add_option("--time-limit", a->options.time_limit_s, "seconds for the program")->capture_default_str()->check(time_limit_range());
+    cmd->add_option("--frame", a->options.frame, "the program's numbers: model (+-100), input (the input's units, "
+                                                 "as reconstruct writes by default) or auto (the better fit, named)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "model", "input"}));
     cmd->add_flag("--no-iou", a->no_iou, "skip IoU");
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;

@@ -58,6 +58,14 @@ struct Input {
 // Fewer points than this are not a surface the model can read: reconstruct() refuses such clouds.
 constexpr std::size_t kMinInputPoints = 32;
 
+// The points every candidate is scored against, in the input's normalised frame `frame`: dense_points
+// surface samples of a mesh, or a fixed random subset of a larger cloud (seeded).
+std::vector<geometry::Vec3> reference_points(const Input& input, const geometry::Normalization& frame,
+                                             int dense_points, uint64_t seed);
+// "CD x1000 to the input" (refine::kInputFrameCdScale) of a surface in the same frame, sampled as
+// reconstruct samples a candidate: what reconstruct, refine and view print.
+double cd_to_input(const geometry::Mesh& surface, const std::vector<geometry::Vec3>& reference, uint64_t seed);
+
 // Reads STL/OBJ/PLY/OFF meshes, STEP/IGES/BREP solids (tessellated) and PLY/XYZ/TXT/NPY point clouds.
 // A PLY, OBJ or OFF file with faces is a mesh, without faces a point cloud.
 // Throws std::runtime_error naming the file.

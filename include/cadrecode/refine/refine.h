@@ -38,6 +38,11 @@ namespace cadrecode::refine {
 
 // The program frame spans [-100, 100] where the model frame (the input normalised) spans [-1, 1].
 inline constexpr double kProgramFrame = 100.0;
+// "CD x1000 to the input", the one distance reconstruct, refine and view print: the surface and the input in
+// the input's normalised frame (longest side 2; the program's +-100 frame divided by kProgramFrame, never
+// renormalised), Chamfer distance times this factor, which puts it in the published unit-cube x1000 scale.
+// `eval` prints the published metric instead (each side in its own unit cube) and names it so.
+inline constexpr double kInputFrameCdScale = 0.25 * 1000.0;
 
 struct ScorerOptions {
     int workers = 2;               // worker processes

@@ -381,3 +381,26 @@ TEST(CliUser, ViewShowsReconstructsDistance) {
     ASSERT_NE(ki, std::string::npos);
     EXPECT_NEAR(std::stod(page_i.substr(ki + key.size())), printed, 0.02 * printed);
 }
+
+// Item 11: a user's own programs become training shards; the refused ones are named, exit 1.
+TEST(CliUser, ImportProgramsAsShards) {
+    const std::string d = tmpdir("import");
+    fs::create_directories(d + "/mine");
+    cadrecode::util::write_file_atomic(d + "/mine/box.py", kBox);
+    cadrecode::util::write_file_atomic(d + "/mine/bad.py", "import cadquery as cq\nr=cq.Workplane('XY').fillet(1)\n");
+    CliRun r = cli("import " + d + "/mine -o " + d + "/shards --normalize --points 256");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_TRUE(contains(r.out, "2 programs: 1 imported into 1 shards in " + d + "/shards, 0 duplicates dropped, 1 refused"))
+        << r.out;
+    EXPECT_TRUE(contains(r.out, d + "/mine/bad.py: invalid (")) << r.out;
+    EXPECT_TRUE(fs::exists(d + "/shards/shard-00000-of-00001.crs"));
+    r = cli("stats " + d + "/shards");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, "programs")) << r.out;
+    r = cli("import " + d + "/mine -o " + d + "/shards");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, d + "/shards: already holds shards; import into a new folder")) << r.out;
+    r = cli("import " + d + "/nothing -o " + d + "/s2");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, d + "/nothing: no such file or folder")) << r.out;
+}

@@ -125,33 +125,37 @@ bool make_sample(uint64_t seed, const PipelineOptions& options, data::Sample& sa
         return false;
     }
     auto t1 = Clock::now();
-    sample = data::Sample{};
+    fill_sample(sample, g.text, r.props, *r.mesh, options.points, mix_seed(seed, 0x5eed));
     sample.seed = seed;
-    sample.program = g.text;
-    sample.program_hash = data::fnv1a64(g.text.data(), g.text.size());
-    sample.geometry_hash = geometry_hash(r.props);
     sample.solids = uint32_t(g.solids);
-    sample.faces = uint32_t(r.props.faces);
-    sample.volume = r.props.volume;
-    sample.area = r.props.area;
-    sample.bbox_min = r.props.bbox.min;
-    sample.bbox_max = r.props.bbox.max;
-    if (options.points > 0) {
-        geometry::Normalization norm = geometry::reference_normalization(*r.mesh);
-        geometry::PointCloud cloud = geometry::sample_surface(*r.mesh, options.points, mix_seed(seed, 0x5eed));
-        sample.centre = norm.centre;
-        sample.scale = norm.scale;
-        sample.points.resize(cloud.points.size() * 3);
-        for (size_t i = 0; i < cloud.points.size(); ++i) {
-            geometry::Vec3 p = norm.apply(cloud.points[i]);
-            for (int k = 0; k < 3; ++k) {
-                double v = std::max(-1.0, std::min(1.0, p[size_t(k)]));
-                sample.points[3 * i + size_t(k)] = int16_t(std::lround(v * data::kPointScale));
-            }
-        }
-    }
     times.sample_ms += ms_since(t1);
     return true;
+}
+
+void fill_sample(data::Sample& sample, const std::string& program, const cad::Properties& props,
+                 const geometry::Mesh& surface, uint32_t points, uint64_t sampling_seed) {
+    sample = data::Sample{};
+    sample.program = program;
+    sample.program_hash = data::fnv1a64(program.data(), program.size());
+    sample.geometry_hash = geometry_hash(props);
+    sample.faces = uint32_t(props.faces);
+    sample.volume = props.volume;
+    sample.area = props.area;
+    sample.bbox_min = props.bbox.min;
+    sample.bbox_max = props.bbox.max;
+    if (points == 0) return;
+    geometry::Normalization norm = geometry::reference_normalization(surface);
+    geometry::PointCloud cloud = geometry::sample_surface(surface, points, sampling_seed);
+    sample.centre = norm.centre;
+    sample.scale = norm.scale;
+    sample.points.resize(cloud.points.size() * 3);
+    for (size_t i = 0; i < cloud.points.size(); ++i) {
+        geometry::Vec3 p = norm.apply(cloud.points[i]);
+        for (int k = 0; k < 3; ++k) {
+            double v = std::max(-1.0, std::min(1.0, p[size_t(k)]));
+            sample.points[3 * i + size_t(k)] = int16_t(std::lround(v * data::kPointScale));
+        }
+    }
 }
 
 namespace {

@@ -16,6 +16,7 @@ Runner add_check_command(CLI::App& app);
 Runner add_eval_command(CLI::App& app);
 Runner add_convert_deepcad_command(CLI::App& app);
 Runner add_generate_command(CLI::App& app);
+Runner add_import_command(CLI::App& app);
 Runner add_stats_command(CLI::App& app);
 Runner add_facts_command(CLI::App& app);
 Runner add_ask_command(CLI::App& app);

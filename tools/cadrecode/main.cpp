@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
     runners.push_back(cadrecode::cli::add_eval_command(app));
     runners.push_back(cadrecode::cli::add_convert_deepcad_command(app));
     runners.push_back(cadrecode::cli::add_generate_command(app));
+    runners.push_back(cadrecode::cli::add_import_command(app));
     runners.push_back(cadrecode::cli::add_stats_command(app));
     runners.push_back(cadrecode::cli::add_facts_command(app));
     runners.push_back(cadrecode::cli::add_ask_command(app));

@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "cadrecode/cad/executor.h"
 #include "cadrecode/data/shard.h"
 #include "cadrecode/gen/generator.h"
 
@@ -51,6 +52,12 @@ struct ShardReport {
     std::string to_line() const;  // "key=value ..." one line
     static ShardReport from_line(const std::string& line);
 };
+
+// A sample of an executed program (no trailing newline in `program`): hashes, exact measures, and `points`
+// surface samples of `surface` (its tessellation, or a ground-truth mesh in the program's frame) drawn with
+// `sampling_seed`, normalised (reference frame) and quantised. seed, index and solids are left to the caller.
+void fill_sample(data::Sample& sample, const std::string& program, const cad::Properties& props,
+                 const geometry::Mesh& surface, uint32_t points, uint64_t sampling_seed);
 
 // One sample from one seed through the whole pipeline; false when rejected (reason set).
 bool make_sample(uint64_t seed, const PipelineOptions& options, data::Sample& sample, std::string& reason,

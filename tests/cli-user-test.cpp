@@ -404,3 +404,23 @@ TEST(CliUser, ImportProgramsAsShards) {
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_TRUE(contains(r.out, d + "/nothing: no such file or folder")) << r.out;
 }
+
+// Item 6: a STEP in centimetres comes back in centimetres (program, STL and STEP), not in millimetres.
+TEST(CliUser, StepInCentimetresStaysInCentimetres) {
+    if (!has_model_tools()) GTEST_SKIP() << "built without libtorch";
+    const std::string d = tmpdir("step-cm");
+    cadrecode::util::write_file_atomic(d + "/box.py", kBox);  // 40 x 30 x 20
+    ASSERT_EQ(cli("run " + d + "/box.py --step " + d + "/mm.step").code, 0);
+    std::string step = cadrecode::util::read_file(d + "/mm.step");
+    const std::string mm = "SI_UNIT(.MILLI.,.METRE.)";
+    ASSERT_NE(step.find(mm), std::string::npos);
+    step.replace(step.find(mm), mm.size(), "SI_UNIT(.CENTI.,.METRE.)");  // the same numbers, in centimetres
+    cadrecode::util::write_file_atomic(d + "/cm.step", step);
+    CliRun r = cli("reconstruct " + d + "/cm.step -o " + d + "/p.py --stl " + d + "/p.stl --step " + d +
+                   "/p.step --candidates 4 --refine-seconds 2");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const auto box = cadrecode::geometry::bounding_box(cadrecode::io::read_mesh(d + "/p.stl"));
+    EXPECT_GT(box.max[0] - box.min[0], 20.0);  // about 40 (centimetres), not 400 (millimetres)
+    EXPECT_LT(box.max[0] - box.min[0], 80.0);
+    EXPECT_NE(cadrecode::util::read_file(d + "/p.step").find("SI_UNIT(.CENTI.,.METRE.)"), std::string::npos);
+}

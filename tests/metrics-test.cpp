@@ -152,3 +152,29 @@ TEST(Import, StepWrittenAndReadBackKeepsTheVolume) {
     EXPECT_THROW(cad::read_cad_file(testing::TempDir() + "/bad.step"), std::runtime_error);
     EXPECT_THROW(cad::read_cad_file(testing::TempDir() + "/missing.igs"), std::runtime_error);
 }
+
+namespace cadrecode {
+namespace {
+
+// A STEP file keeps its own unit: written in centimetres it says so and holds the same numbers, and it
+// reads back in centimetres (OCCT alone would hand back millimetres, ten times larger).
+TEST(Import, StepKeepsItsLengthUnit) {
+    cad::ExecResult r = run("r=cq.Workplane('XY').box(4,3,2)");
+    ASSERT_TRUE(r.valid());
+    for (const char* unit : {"CM", "INCH", "MM"}) {
+        const std::string path = testing::TempDir() + "/box-" + unit + ".step";
+        cad::write_step(*r.shape, path, unit);
+        const std::string text = util::read_file(path);
+        if (std::string(unit) == "CM") EXPECT_NE(text.find("SI_UNIT(.CENTI.,.METRE.)"), std::string::npos) << text;
+        if (std::string(unit) == "INCH") EXPECT_NE(text.find("'INCH'"), std::string::npos);
+        std::string read_unit;
+        const cad::Shape back = cad::read_cad_file(path, &read_unit);
+        EXPECT_EQ(read_unit, unit);
+        const geometry::Box3 box = geometry::bounding_box(cad::tessellate(back));
+        EXPECT_NEAR(box.max[0] - box.min[0], 4, 1e-6) << unit;
+        EXPECT_NEAR(box.max[2] - box.min[2], 2, 1e-6) << unit;
+    }
+}
+
+}  // namespace
+}  // namespace cadrecode

@@ -61,7 +61,7 @@ geometry::Mesh tessellate(const Shape& shape, double tolerance, double angular_t
     });
 }
 
-void write_step(const Shape& shape, const std::string& path) {
+void write_step(const Shape& shape, const std::string& path, const std::string& unit) {
     static std::mutex static_settings;  // Interface_Static is process-global
     std::lock_guard<std::mutex> lock(static_settings);
     // OCCT's STEP writer reports its statistics through the default messenger, which prints to stdout by
@@ -72,9 +72,14 @@ void write_step(const Shape& shape, const std::string& path) {
     try {
         Interface_Static::SetIVal("write.surfacecurve.mode", 1);
         Interface_Static::SetIVal("write.precision.mode", 0);
+        // The numbers are in `unit` and the file says so: no conversion on the way out.
+        Interface_Static::SetCVal("xstep.cascade.unit", unit.c_str());
+        Interface_Static::SetCVal("write.step.unit", unit.c_str());
         STEPControl_Writer writer;
-        if (writer.Transfer(shape.impl().shape, STEPControl_AsIs) != IFSelect_RetDone)
-            throw std::runtime_error(path + ": STEP transfer of the shape failed");
+        const bool transferred = writer.Transfer(shape.impl().shape, STEPControl_AsIs) == IFSelect_RetDone;
+        Interface_Static::SetCVal("xstep.cascade.unit", "MM");
+        Interface_Static::SetCVal("write.step.unit", "MM");
+        if (!transferred) throw std::runtime_error(path + ": STEP transfer of the shape failed");
         status = writer.Write(tmp.c_str());
     } catch (const Standard_Failure& e) {
         std::remove(tmp.c_str());

@@ -80,9 +80,9 @@ std::string run_job(const Job& job, const GuardOptions& options) {
                 const bool identity = job.out_scale == 1.0 && job.out_offset == std::array<double, 3>{0, 0, 0};
                 if (!job.step_out.empty()) {
                     if (identity)
-                        write_step(*r.shape, job.step_out);
+                        write_step(*r.shape, job.step_out, job.step_unit);
                     else
-                        write_step(transformed(*r.shape, job.out_scale, job.out_offset), job.step_out);
+                        write_step(transformed(*r.shape, job.out_scale, job.out_offset), job.step_out, job.step_unit);
                 }
                 if (!job.stl_out.empty()) {
                     geometry::Mesh mesh = *r.mesh;

@@ -1,5 +1,6 @@
 #include "cadrecode/cad/import.h"
 
+#include <BRepBuilderAPI_Transform.hxx>
 #include <BRepTools.hxx>
 #include <BRep_Builder.hxx>
 #include <IGESControl_Reader.hxx>
@@ -8,10 +9,15 @@
 #include <Message_Printer.hxx>
 #include <STEPControl_Reader.hxx>
 #include <Standard_Failure.hxx>
+#include <TColStd_SequenceOfAsciiString.hxx>
+#include <gp_Trsf.hxx>
 
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 
 #include "cadrecode/cad/export.h"
 #include "cadrecode/util/files.h"
@@ -65,11 +71,37 @@ private:
     Message_SequenceOfPrinters saved_;
 };
 
+// A STEP length unit name (FileUnits: "MILLIMETRE", "CENTIMETRE", "INCH", ...) as OCCT's short name and
+// millimetres per unit; unknown names count as millimetres.
+std::pair<std::string, double> step_unit(std::string name) {
+    for (char& c : name) c = char(std::toupper(static_cast<unsigned char>(c)));
+    const std::pair<const char*, std::pair<const char*, double>> kUnits[] = {
+        {"MILLI", {"MM", 1.0}},  {"CENTI", {"CM", 10.0}},  {"MICRO", {"UM", 1e-3}}, {"KILO", {"KM", 1e6}},
+        {"INCH", {"INCH", 25.4}}, {"FOOT", {"FT", 304.8}}, {"FEET", {"FT", 304.8}}, {"METRE", {"M", 1000.0}},
+        {"METER", {"M", 1000.0}}};
+    for (const auto& [key, unit] : kUnits)
+        if (name.find(key) != std::string::npos) return unit;
+    return {"MM", 1.0};
+}
+
 template <class Reader>
-TopoDS_Shape read_with(Reader& reader, const std::string& path, const char* format) {
+TopoDS_Shape read_with(Reader& reader, const std::string& path, const char* format, std::string* unit) {
     CapturedMessages messages;
     if (reader.ReadFile(path.c_str()) != IFSelect_RetDone)
         throw std::runtime_error(path + ": not a readable " + format + " file" + messages.detail());
+    if constexpr (std::is_same_v<Reader, STEPControl_Reader>) {
+        TColStd_SequenceOfAsciiString lengths, angles, solid_angles;
+        reader.FileUnits(lengths, angles, solid_angles);
+        const auto [name, mm] = step_unit(lengths.IsEmpty() ? std::string() : lengths.First().ToCString());
+        if (unit) *unit = name;
+        if (reader.TransferRoots() == 0) throw std::runtime_error(path + ": the " + format + " file holds no shape");
+        TopoDS_Shape s = reader.OneShape();
+        if (mm == 1.0) return s;
+        // OCCT converted the numbers to millimetres: back to the file's own unit.
+        gp_Trsf back;
+        back.SetScale(gp_Pnt(0, 0, 0), 1.0 / mm);
+        return BRepBuilderAPI_Transform(s, back, true).Shape();
+    }
     if (reader.TransferRoots() == 0) throw std::runtime_error(path + ": the " + format + " file holds no shape");
     return reader.OneShape();
 }
@@ -81,17 +113,18 @@ bool is_cad_file(const std::string& path) {
     return e == ".step" || e == ".stp" || e == ".iges" || e == ".igs" || e == ".brep";
 }
 
-Shape read_cad_file(const std::string& path) {
+Shape read_cad_file(const std::string& path, std::string* unit) {
+    if (unit) *unit = "MM";
     if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + ": no such file");
     std::string e = util::lower_extension(path);
     TopoDS_Shape s;
     try {
         if (e == ".step" || e == ".stp") {
             STEPControl_Reader r;
-            s = read_with(r, path, "STEP");
+            s = read_with(r, path, "STEP", unit);
         } else if (e == ".iges" || e == ".igs") {
             IGESControl_Reader r;
-            s = read_with(r, path, "IGES");
+            s = read_with(r, path, "IGES", nullptr);
         } else if (e == ".brep") {
             BRep_Builder b;
             if (!BRepTools::Read(s, path.c_str(), b)) throw std::runtime_error(path + ": not a readable BREP file");
@@ -105,6 +138,8 @@ Shape read_cad_file(const std::string& path) {
     return Shape(std::make_unique<Shape::Impl>(Shape::Impl{s}));
 }
 
-geometry::Mesh read_cad_mesh(const std::string& path) { return tessellate(read_cad_file(path)); }
+geometry::Mesh read_cad_mesh(const std::string& path, std::string* unit) {
+    return tessellate(read_cad_file(path, unit));
+}
 
 }  // namespace cadrecode::cad

@@ -54,7 +54,7 @@ Input read_input(const std::string& path) {
     in.path = path;
     const std::string ext = util::lower_extension(path);
     if (cad::is_cad_file(path)) {
-        in.mesh = cad::read_cad_mesh(path);
+        in.mesh = cad::read_cad_mesh(path, &in.length_unit);
     } else if (ext == ".stl") {
         in.mesh = io::read_mesh(path);
     } else if (ext == ".ply") {
@@ -228,6 +228,7 @@ ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const R
                                  " points (the model reads 256 spread over the surface; fewer do not describe one)");
     const auto t_start = std::chrono::steady_clock::now();
     ReconstructResult res;
+    res.length_unit = input.length_unit;
     res.frame = input.is_mesh() ? geometry::reference_normalization(input.mesh)
                                 : geometry::reference_normalization(input.cloud.points);
 
@@ -265,6 +266,7 @@ ReconstructResult refine_programs(const Input& input, const std::vector<std::str
     if (programs.empty()) throw std::invalid_argument("refine_programs: no program given");
     const auto t_start = std::chrono::steady_clock::now();
     ReconstructResult res;
+    res.length_unit = input.length_unit;
     res.frame = input.is_mesh() ? geometry::reference_normalization(input.mesh)
                                 : geometry::reference_normalization(input.cloud.points);
     ReconstructOptions o = options;
@@ -298,6 +300,7 @@ void write_outputs(const ReconstructResult& result, const std::string& step_path
     job.stl_out = stl_path;
     job.out_scale = result.output_scale();
     job.out_offset = result.output_offset();
+    job.step_unit = result.length_unit;
     cad::GuardOptions guard;
     guard.exec.time_limit_s = time_limit_s;
     const auto outcomes = cad::run_guarded({job}, guard);

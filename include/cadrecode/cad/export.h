@@ -15,8 +15,10 @@ namespace cadrecode::cad {
 geometry::Mesh tessellate(const Shape& shape, double tolerance = 1e-3, double angular_tolerance = 0.1);
 
 // STEP AP214 as CadQuery's exportStep writes it (write.surfacecurve.mode 1, write.precision.mode 0),
-// through a temporary file renamed into place. Throws std::runtime_error naming the path on failure.
-void write_step(const Shape& shape, const std::string& path);
+// through a temporary file renamed into place. `unit` (OCCT's names: MM, CM, M, INCH, FT, UM, KM) is the
+// length unit the shape's numbers are in, and the one the file declares: the numbers are kept as they are.
+// Throws std::runtime_error naming the path on failure.
+void write_step(const Shape& shape, const std::string& path, const std::string& unit = "MM");
 
 // Triangles of tessellate(shape, 0.001, 0.1) as binary STL (the mesh the reference pipeline exports).
 void write_stl(const Shape& shape, const std::string& path);

@@ -26,6 +26,7 @@ struct Job {
     // program's +-100 frame back to the input's own position and size). Identity by default.
     double out_scale = 1.0;
     std::array<double, 3> out_offset{0, 0, 0};
+    std::string step_unit = "MM";  // the unit the mapped numbers are in, declared by the STEP file
 };
 
 struct JobOutcome {

@@ -52,6 +52,7 @@ struct Input {
     std::string path;
     geometry::Mesh mesh;           // empty for point-cloud inputs
     geometry::PointCloud cloud;    // empty for mesh inputs
+    std::string length_unit = "MM";  // a STEP file's own unit (its numbers are kept in it); MM otherwise
     bool is_mesh() const { return !mesh.triangles.empty(); }
 };
 
@@ -100,6 +101,7 @@ struct ReconstructResult {
     std::vector<CandidateResult> candidates;
     int best = -1;                      // index of the chosen candidate; -1 when none is valid
     geometry::Normalization frame;      // input -> model frame [-1, 1]
+    std::string length_unit = "MM";     // the input's unit: STEP outputs declare it
     refine::RefineResult refined;       // when refinement ran (refined.ok())
     double sample_ms = 0, write_ms = 0, score_ms = 0, refine_ms = 0, total_ms = 0;  // score: execute + score
 

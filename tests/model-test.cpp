@@ -11,6 +11,7 @@
 
 #include "../src/model/model-impl.h"
 #include "cadrecode/io/safetensors.h"
+#include "cadrecode/model/loop.h"
 #include "cadrecode/model/model.h"
 #include "cadrecode/util/files.h"
 #include "test-util.h"
@@ -243,6 +244,36 @@ TEST(ModelDecoding, EosStopsACandidateAndIsNotReturned) {
     while (free_run.tokens[0][first] != opt.eos_id) ++first;
     EXPECT_TRUE(stopped.finished[0]);
     EXPECT_EQ(stopped.tokens[0], std::vector<int32_t>(free_run.tokens[0].begin(), free_run.tokens[0].begin() + first));
+}
+
+// stop_loops: a candidate whose end repeats a block is stopped right there, and what it wrote until then is
+// exactly the free run's beginning; the other candidates of the batch are unchanged.
+TEST(ModelDecoding, StopLoopsCutsARepeatingCandidateAtItsRepeat) {
+    auto m = CadRecodeModel::random(tiny_config(), 3, with_dtype("fp32"));
+    auto clouds = random_clouds(3, 16, 7);
+    auto opt = fixture_options(200);
+    opt.eos_id = -1;
+    const auto free_run = m.generate(clouds, opt);
+    opt.stop_loops = true;
+    const auto stopped = m.generate(clouds, opt);
+    size_t looped = 0;
+    for (size_t b = 0; b < clouds.size(); ++b) {
+        const auto& f = free_run.tokens[b];
+        const auto& s = stopped.tokens[b];
+        ASSERT_LE(s.size(), f.size());
+        EXPECT_TRUE(std::equal(s.begin(), s.end(), f.begin())) << "candidate " << b;
+        if (stopped.looped[b]) {
+            ++looped;
+            EXPECT_GT(cadrecode::model::repeating_suffix(s), 0);
+            // Stopped at the first token where the repeat shows, not later.
+            EXPECT_EQ(cadrecode::model::repeating_suffix(std::vector<int32_t>(s.begin(), s.end() - 1)), 0);
+        } else {
+            EXPECT_EQ(s, f);
+        }
+        EXPECT_FALSE(free_run.looped[b]);
+    }
+    // A random tiny model decoding greedily settles into a cycle: the test must see one.
+    EXPECT_GT(looped, 0u);
 }
 
 TEST(ModelSampling, SeededSamplingRepeatsAndTopK1IsGreedy) {

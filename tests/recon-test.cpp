@@ -114,7 +114,7 @@ TEST(Reconstruct, CandidatesCutAtTheTokenLimitAreNamed) {
     EXPECT_FALSE(res.candidates[0].token_limit);
     EXPECT_TRUE(res.candidates[1].token_limit);
     EXPECT_LT(res.candidates[1].cd, 0);
-    EXPECT_EQ(res.candidates[1].message.rfind("the model reached its token limit", 0), 0u) << res.candidates[1].message;
+    EXPECT_EQ(res.candidates[1].message.rfind("the model did not end the program (it repeated itself", 0), 0u) << res.candidates[1].message;
     // A valid program that happened to stop at the limit keeps its score and its own (empty) message.
     EXPECT_TRUE(res.candidates[2].token_limit);
     EXPECT_GE(res.candidates[2].cd, 0);

@@ -9,6 +9,7 @@
 #include "../src/train/batch.h"
 #include "cadrecode/text/tokenizer.h"
 #include "cadrecode/model/config.h"
+#include "cadrecode/model/loop.h"
 #include "cadrecode/train/config.h"
 #include "cadrecode/train/train.h"
 #include "cadrecode/util/files.h"
@@ -292,4 +293,29 @@ TEST(TrainPlot, PowerLawFitRecoversAKnownCurve) {
     EXPECT_NEAR(law.at(1e14), 0.5 + 40.0 * std::pow(1e14, -0.1), 1e-6);
     r.val.resize(2);
     EXPECT_EQ(train::fit_validation_curve(r).points, 0);
+}
+
+// Loop detection for decoding (cadrecode/model/loop.h).
+TEST(Loop, FindsARepeatedBlockAtTheEndOnly) {
+    using cadrecode::model::repeating_suffix;
+    std::vector<int32_t> t;
+    for (int i = 0; i < 30; ++i) t.push_back(i);  // a program's start, all different
+    EXPECT_EQ(repeating_suffix(t), 0);
+    const std::vector<int32_t> block{5, 9, 9, 2, 7, 7, 7, 1, 3, 4, 8, 6, 5, 2};  // 14 tokens
+    for (int r = 0; r < 2; ++r) t.insert(t.end(), block.begin(), block.end());
+    EXPECT_EQ(repeating_suffix(t), 0);  // twice: numbers may repeat in a real program
+    t.insert(t.end(), block.begin(), block.end());
+    EXPECT_EQ(repeating_suffix(t), 14);  // three times, 42 tokens: a loop
+    t.push_back(99);
+    EXPECT_EQ(repeating_suffix(t), 0);  // it ended differently: not at the end
+    // A short block needs more repeats to cover 40 tokens: 19 x (1, 2) is 38 tokens, 20 x is 40.
+    std::vector<int32_t> pair;
+    for (int r = 0; r < 19; ++r) pair.insert(pair.end(), {1, 2});
+    EXPECT_EQ(repeating_suffix(pair), 0);
+    pair.insert(pair.end(), {1, 2});
+    EXPECT_EQ(repeating_suffix(pair), 2);
+    EXPECT_EQ(repeating_suffix({}), 0);
+    cadrecode::model::LoopRule strict;
+    strict.min_repeats = 4;
+    EXPECT_EQ(repeating_suffix(std::vector<int32_t>(t.begin(), t.end() - 1), strict), 0);
 }

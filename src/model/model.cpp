@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "cadrecode/model/loop.h"
 #include "model-impl.h"
 
 namespace cadrecode::model {
@@ -183,6 +184,7 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
     GenerateResult r;
     r.tokens.assign(B, {});
     r.finished.assign(B, false);
+    r.looped.assign(B, false);
     std::vector<std::mt19937_64> rngs;
     for (int64_t b = 0; b < B; ++b) {
         std::seed_seq seq{static_cast<uint32_t>(o.seed), static_cast<uint32_t>(o.seed >> 32), static_cast<uint32_t>(b)};
@@ -229,6 +231,10 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
             }
             r.tokens[cand].push_back(next[i]);
             if (on_token) on_token(static_cast<int>(cand), next[i]);
+            if (o.stop_loops && repeating_suffix(r.tokens[cand]) > 0) {
+                r.looped[cand] = true;  // it would repeat itself to the token limit: stop it here
+                continue;
+            }
             keep_rows.push_back(static_cast<int64_t>(i));
             keep_ids.push_back(next[i]);
         }

@@ -49,6 +49,7 @@ std::vector<std::string> ModelWriter::write(const std::vector<Cloud>& clouds, ui
         last_tokens.push_back(t.size());
     }
     last_finished = r.finished;
+    last_looped = r.looped;
     last_prefill_ms = r.prefill_ms;
     last_decode_ms = r.decode_ms;
     return programs;
@@ -90,6 +91,7 @@ LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& opt
     lm.options.point_slot_id = ids.pad;
     // The published demo's 768 new tokens; write() keeps them within the model's positions.
     lm.options.max_new_tokens = 768;
+    lm.options.stop_loops = true;  // a candidate that repeats a block would only reach the token limit
     // Hugging Face's generation_config.json, when present: how this model prefers to be decoded.
     const std::string gen = (std::filesystem::path(dir) / "generation_config.json").string();
     if (std::filesystem::exists(gen)) {

@@ -254,8 +254,8 @@ ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const R
         CandidateResult& c = res.candidates[k];
         c.token_limit = at_limit[k];
         if (c.token_limit && c.cd < 0)
-            c.message = "the model reached its token limit without ending the program (it repeats itself); " +
-                        c.message;
+            c.message = "the model did not end the program (it repeated itself: stopped at a repeated block or "
+                        "at the token limit); " + c.message;
     }
     res.total_ms = ms_since(t_start);
     return res;

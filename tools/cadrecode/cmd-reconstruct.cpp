@@ -22,7 +22,7 @@ struct ReconstructArgs {
     uint64_t seed = 0;
     double temperature = -1, top_p = -1;
     int top_k = -1;
-    bool stream = false, quiet = false;
+    bool stream = false, quiet = false, no_loop_stop = false;
     refine::RefineOptions refine;
 };
 
@@ -85,6 +85,9 @@ Runner add_reconstruct_command(CLI::App& app) {
         ->check(CLI::IsMember({"input", "model"}));
     add_refine_options(cmd, a->refine, "--refine-seconds");
     cmd->add_flag("--stream", a->stream, "print the first candidate's code as it is generated");
+    cmd->add_flag("--no-loop-stop", a->no_loop_stop,
+                  "decode a candidate that repeats one block of 40+ tokens three times on to the token limit "
+                  "(default: stop it there; it cannot end)");
     cmd->add_flag("-q,--quiet", a->quiet, "print only errors");
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;
@@ -99,6 +102,7 @@ Runner add_reconstruct_command(CLI::App& app) {
         if (a->top_k >= 0) go.top_k = a->top_k;
         if (a->top_p >= 0) go.top_p = float(a->top_p);
         if (a->max_tokens > 0) go.max_new_tokens = a->max_tokens;
+        if (a->no_loop_stop) go.stop_loops = false;
         recon::ModelWriter writer(lm.model, lm.tokenizer, go);
         if (a->stream)
             writer.on_text = [](int candidate, const std::string& piece) {

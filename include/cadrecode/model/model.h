@@ -43,11 +43,13 @@ struct GenerateOptions {
     int32_t eos_id = 151643;         // <|endoftext|>: stops a candidate (not included in its tokens); -1: none
     int32_t point_slot_id = 151645;  // <|im_end|>: the id the point slots carry in the published prompt
     int32_t start_id = 151644;       // <|im_start|>: the token after the points
+    bool stop_loops = false;         // stop a candidate whose end repeats one block (cadrecode/model/loop.h)
 };
 
 struct GenerateResult {
     std::vector<std::vector<int32_t>> tokens;  // per candidate, the generated ids without the eos
     std::vector<bool> finished;                // true when the candidate ended with eos_id
+    std::vector<bool> looped;                  // true when stop_loops stopped it (a repeated block at its end)
     double prefill_ms = 0;
     double decode_ms = 0;
     int64_t decode_steps = 0;  // decoder calls after the prefill

@@ -27,6 +27,7 @@ public:
     // Of the last write(): generated tokens per candidate, and whether each ended with the end token.
     std::vector<size_t> last_tokens;
     std::vector<bool> last_finished;
+    std::vector<bool> last_looped;  // stopped at a repeated block (GenerateOptions::stop_loops)
     double last_prefill_ms = 0, last_decode_ms = 0;
 
 private:
@@ -42,7 +43,7 @@ private:
 struct LoadedModel {
     model::CadRecodeModel model;
     text::Tokenizer tokenizer;
-    model::GenerateOptions options;  // ids filled in, greedy, max_new_tokens 768
+    model::GenerateOptions options;  // ids filled in, greedy, max_new_tokens 768, stop_loops on
     int points = 256;                // points per cloud the model was trained with (training.json), else 256
 };
 // `tokenizer` names a tokenizer.json outside the folder (the published CAD-Recode v1.5 folder has none: its

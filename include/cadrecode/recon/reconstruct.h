@@ -39,8 +39,9 @@ class ProgramWriter {
 public:
     virtual ~ProgramWriter() = default;
     virtual std::vector<std::string> write(const std::vector<Cloud>& clouds, uint64_t seed) = 0;
-    // After write(): per program, true when the writer stopped at its length limit instead of ending the
-    // program itself (a language model that loops). Empty when the writer cannot tell.
+    // After write(): per program, true when the writer stopped it instead of the program ending itself (a
+    // language model that loops: stopped at a repeated block or at its length limit). Empty when the
+    // writer cannot tell.
     virtual std::vector<bool> stopped_at_limit() const { return {}; }
     // The most points per cloud this writer takes (a model: its positions less the start token and the
     // longest program it may write); 0: any number. reconstruct() checks it before sampling.

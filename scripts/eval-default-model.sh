@@ -10,6 +10,8 @@ run="${1:-runs/eval}"
 n_test="${2:-50}"
 n_v15="${3:-60}"
 bin="${CADRECODE_BIN:-./build/bin/cadrecode}"
+# Another model than the bundled one (a run's model/ folder, e.g. runs/long/model): CADRECODE_EVAL_MODEL.
+model="${CADRECODE_EVAL_MODEL:-default}"
 mkdir -p "$run"
 
 # Held-out generated shapes: another seed than the training data (102 vs 100 and 101). Checked once by
@@ -28,7 +30,7 @@ for f in $(ls ../shared/data/cadrecode-v1.5/*.stl | sort | head -n "$n_v15"); do
 
 for set in "test-$n_test" "v15-$n_v15"; do
   echo "== $set: 10 candidates"
-  $bin eval --gt "$run/gt-$set" --model default --candidates 10 --pred "$run/pred-$set" -j 2 --report "$run/report-$set"
+  $bin eval --gt "$run/gt-$set" --model "$model" --candidates 10 --pred "$run/pred-$set" -j 2 --report "$run/report-$set"
   echo "== $set: 1 candidate (candidate 0 of the same run)"
   $bin eval --gt "$run/gt-$set" --pred "$run/pred-$set" --candidates-pattern '{id}.c0.py' -j 2
 done

@@ -13,6 +13,8 @@ evals="${2:-1200}"
 n_v15="${3:-258}"
 n_test="${4:-50}"
 bin="${CADRECODE_BIN:-./build/bin/cadrecode}"
+# Another model than the bundled one (a run's model/ folder, e.g. runs/long/model): CADRECODE_EVAL_MODEL.
+model="${CADRECODE_EVAL_MODEL:-default}"
 mkdir -p "$run"
 # The held-out generated shapes: seed 102, as scripts/eval-default-model.sh (the training data used 100, 101).
 if [ "$n_test" -gt 0 ] && [ ! -d "$run/gt-test" ]; then
@@ -32,7 +34,7 @@ if [ "$n_test" -gt 0 ]; then
 fi
 for set in "${sets[@]}"; do
   echo "== $set: 10 candidates, refinement $evals evaluations"
-  $bin eval --gt "$run/gt-$set" --model default --candidates 10 --refine-evaluations "$evals" \
+  $bin eval --gt "$run/gt-$set" --model "$model" --candidates 10 --refine-evaluations "$evals" \
     --pred "$run/pred-$set" -j 2 --report "$run/report-$set"
 done
 # Seconds per shape spent refining, from the per-shape reports.

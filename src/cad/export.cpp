@@ -68,6 +68,10 @@ void write_step(const Shape& shape, const std::string& path, const std::string& 
     // default; a library must not write to the caller's stdout.
     Message::DefaultMessenger()->ChangePrinters().Clear();
     std::string tmp = util::temp_path_for(path);
+    auto restore_units = [] {
+        Interface_Static::SetCVal("xstep.cascade.unit", "MM");
+        Interface_Static::SetCVal("write.step.unit", "MM");
+    };
     IFSelect_ReturnStatus status;
     try {
         Interface_Static::SetIVal("write.surfacecurve.mode", 1);
@@ -77,11 +81,11 @@ void write_step(const Shape& shape, const std::string& path, const std::string& 
         Interface_Static::SetCVal("write.step.unit", unit.c_str());
         STEPControl_Writer writer;
         const bool transferred = writer.Transfer(shape.impl().shape, STEPControl_AsIs) == IFSelect_RetDone;
-        Interface_Static::SetCVal("xstep.cascade.unit", "MM");
-        Interface_Static::SetCVal("write.step.unit", "MM");
+        restore_units();
         if (!transferred) throw std::runtime_error(path + ": STEP transfer of the shape failed");
         status = writer.Write(tmp.c_str());
     } catch (const Standard_Failure& e) {
+        restore_units();  // a failed transfer must not leave the process-global units changed
         std::remove(tmp.c_str());
         throw std::runtime_error(path + ": " + describe_occt_failure("STEP export", e));
     }

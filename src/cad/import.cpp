@@ -56,7 +56,7 @@ public:
     CapturedMessages(const CapturedMessages&) = delete;
     CapturedMessages& operator=(const CapturedMessages&) = delete;
 
-    // " (the reader: <message>)", or nothing.
+    // " (the reader says: <message>)", or nothing.
     std::string detail() const {
         std::string m = collector->worst;
         for (const char* junk : {"****", "\n"})
@@ -89,21 +89,20 @@ TopoDS_Shape read_with(Reader& reader, const std::string& path, const char* form
     CapturedMessages messages;
     if (reader.ReadFile(path.c_str()) != IFSelect_RetDone)
         throw std::runtime_error(path + ": not a readable " + format + " file" + messages.detail());
+    double mm = 1.0;  // millimetres per unit of the file
     if constexpr (std::is_same_v<Reader, STEPControl_Reader>) {
         TColStd_SequenceOfAsciiString lengths, angles, solid_angles;
         reader.FileUnits(lengths, angles, solid_angles);
-        const auto [name, mm] = step_unit(lengths.IsEmpty() ? std::string() : lengths.First().ToCString());
-        if (unit) *unit = name;
-        if (reader.TransferRoots() == 0) throw std::runtime_error(path + ": the " + format + " file holds no shape");
-        TopoDS_Shape s = reader.OneShape();
-        if (mm == 1.0) return s;
-        // OCCT converted the numbers to millimetres: back to the file's own unit.
-        gp_Trsf back;
-        back.SetScale(gp_Pnt(0, 0, 0), 1.0 / mm);
-        return BRepBuilderAPI_Transform(s, back, true).Shape();
+        const auto named = step_unit(lengths.IsEmpty() ? std::string() : lengths.First().ToCString());
+        if (unit) *unit = named.first;
+        mm = named.second;
     }
     if (reader.TransferRoots() == 0) throw std::runtime_error(path + ": the " + format + " file holds no shape");
-    return reader.OneShape();
+    if (mm == 1.0) return reader.OneShape();
+    // OCCT converted the numbers to millimetres: back to the file's own unit.
+    gp_Trsf back;
+    back.SetScale(gp_Pnt(0, 0, 0), 1.0 / mm);
+    return BRepBuilderAPI_Transform(reader.OneShape(), back, true).Shape();
 }
 
 }  // namespace

@@ -49,7 +49,6 @@ std::vector<std::string> ModelWriter::write(const std::vector<Cloud>& clouds, ui
         last_tokens.push_back(t.size());
     }
     last_finished = r.finished;
-    last_looped = r.looped;
     last_prefill_ms = r.prefill_ms;
     last_decode_ms = r.decode_ms;
     return programs;

@@ -27,7 +27,6 @@ public:
     // Of the last write(): generated tokens per candidate, and whether each ended with the end token.
     std::vector<size_t> last_tokens;
     std::vector<bool> last_finished;
-    std::vector<bool> last_looped;  // stopped at a repeated block (GenerateOptions::stop_loops)
     double last_prefill_ms = 0, last_decode_ms = 0;
 
 private:

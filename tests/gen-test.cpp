@@ -81,6 +81,19 @@ TEST(Generator, EveryEmittedProgramExecutesValid) {
     EXPECT_GE(valid, 57) << valid << " of " << executed;
 }
 
+TEST(Pipeline, FrozenGoldenHashOfASmallRun) {
+    // The bytes of `cadrecode generate --count 24 --per-shard 12 --seed 9 --points 512` (its second shard),
+    // hashed when they were first frozen (commit e6cd2a6). Any change to what generation writes (the
+    // generator's random draws, emission, the executor's validity, tessellation, sampling, the shard format)
+    // changes this hash: such a change must be deliberate, with the hash updated and the change named.
+    TempDir d("gen-test-golden");
+    gen::PipelineOptions o = small_points();
+    gen::ShardReport r = gen::generate_shard((d.path() / "s.crs").string(), 9, 1, 2, 12, o);
+    EXPECT_EQ(r.kept, 12u);
+    EXPECT_EQ(fs::file_size(d.path() / "s.crs"), 42751u);
+    EXPECT_EQ(file_hash(d.path() / "s.crs"), 0x11f3c4f30d86f928ULL);
+}
+
 TEST(Pipeline, ShardIsDeterministicAndEverySampleValid) {
     TempDir d_tmp("gen-test-det");
     const fs::path& d = d_tmp.path();

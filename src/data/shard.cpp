@@ -163,15 +163,6 @@ uint32_t crc32(const void* data, size_t size, uint32_t crc) {
     return ~crc;
 }
 
-uint64_t fnv1a64(const void* data, size_t size, uint64_t h) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    for (size_t i = 0; i < size; ++i) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 std::string encode_shard(const ShardHeader& header, const std::vector<Sample>& samples) {
     std::string out(kMagic, 8);
     put_u32(out, kShardVersion);

@@ -16,6 +16,7 @@
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/util/files.h"
 #include "cadrecode/util/isolate.h"
+#include "cadrecode/util/random.h"
 #include "result-json.h"
 
 namespace fs = std::filesystem;
@@ -39,13 +40,6 @@ bool glob_match(const std::string& pat, const std::string& s, size_t p = 0, size
     return i == s.size();
 }
 
-uint64_t mix_seed(uint64_t seed, const std::string& id, uint64_t stream) {
-    uint64_t h = 1469598103934665603ull ^ seed;  // FNV-1a over the id, then the stream
-    for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
-    h = (h ^ stream) * 1099511628211ull;
-    return h;
-}
-
 std::vector<geometry::Vec3> sample(const geometry::Mesh& m, size_t n, uint64_t seed) {
     return geometry::sample_surface(m, n, seed).points;
 }
@@ -57,8 +51,8 @@ SampleResult score_sample(const Sample& s, const EvalOptions& o) {
     geometry::Mesh gt_raw = cad::is_cad_file(s.gt_path) ? cad::read_cad_mesh(s.gt_path) : io::read_mesh(s.gt_path);
     geometry::Normalization gt_frame = geometry::unit_cube_normalization(gt_raw);
     geometry::Mesh gt = gt_frame.apply(gt_raw);
-    std::vector<geometry::Vec3> gt_points = sample(gt, o.samples, mix_seed(o.seed, s.id, 0));
-    std::vector<geometry::Vec3> input_points = sample(gt, o.samples, mix_seed(o.seed, s.id, 1));
+    std::vector<geometry::Vec3> gt_points = sample(gt, o.samples, util::mix_seed(o.seed, s.id, 0));
+    std::vector<geometry::Vec3> input_points = sample(gt, o.samples, util::mix_seed(o.seed, s.id, 1));
     r.floor_cd = geometry::chamfer_distance(gt_points, input_points).value() * 1000;
     std::unique_ptr<cad::Shape> gt_solid;
     for (size_t k = 0; k < s.candidates.size(); ++k) {
@@ -72,7 +66,7 @@ SampleResult score_sample(const Sample& s, const EvalOptions& o) {
         if (ex.valid()) {
             geometry::Normalization frame = o.renormalize ? geometry::unit_cube_normalization(*ex.mesh) : gt_frame;
             geometry::Mesh pred = frame.apply(*ex.mesh);
-            std::vector<geometry::Vec3> pts = sample(pred, o.samples, mix_seed(o.seed, s.id, 2 + k));
+            std::vector<geometry::Vec3> pts = sample(pred, o.samples, util::mix_seed(o.seed, s.id, 2 + k));
             c.cd = geometry::chamfer_distance(pts, gt_points).value() * 1000;
             c.cd_input = geometry::chamfer_distance(pts, input_points).value() * 1000;
             if (o.iou) {

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "cadrecode/util/random.h"
 #include "region.h"
 
 namespace cadrecode::gen {
@@ -19,7 +20,7 @@ constexpr double kPi = 3.14159265358979323846;
 class Rng {
 public:
     explicit Rng(uint64_t seed) : g_(seed) {}
-    double uniform() { return double(g_() >> 11) * (1.0 / 9007199254740992.0); }
+    double uniform() { return util::uniform01(g_); }
     double uniform(double a, double b) { return a + (b - a) * uniform(); }
     int integer(int lo, int hi) { return lo + int(g_() % uint64_t(hi - lo + 1)); }
     bool chance(double p) { return uniform() < p; }
@@ -352,14 +353,6 @@ const char* rejection_name(Rejection r) {
             return "degenerate";
     }
     return "?";
-}
-
-uint64_t mix_seed(uint64_t a, uint64_t b) {
-    uint64_t z = a ^ ((b << 32) | (b >> 32)) ^ (b * 0x9E3779B97F4A7C15ULL);
-    z += 0x9E3779B97F4A7C15ULL;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
 }
 
 Generated generate_program(uint64_t seed, const GeneratorOptions& options) {

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "cadrecode/util/random.h"
+
 namespace cadrecode::geometry {
 
 namespace {
@@ -19,12 +21,6 @@ Vec3 cross(const Vec3& a, const Vec3& b) {
 }
 double norm(const Vec3& a) {
     return std::sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]);
-}
-
-// A double in [0,1) from the top 53 bits: fully specified, unlike std::uniform_real_distribution, so the
-// same seed gives the same samples with every standard library.
-double unit_double(std::mt19937_64& rng) {
-    return static_cast<double>(rng() >> 11) * 0x1.0p-53;
 }
 
 }  // namespace
@@ -57,13 +53,13 @@ PointCloud sample_surface(const Mesh& mesh, std::size_t n, uint64_t seed, bool w
     for (std::size_t s = 0; s < n; ++s) {
         // upper_bound: the first triangle whose cumulative area exceeds the draw. A zero-area triangle has
         // the same cumulative value as its predecessor, so it can never be that first one.
-        double draw = unit_double(rng) * total;
+        double draw = util::uniform01(rng) * total;
         std::size_t i = std::upper_bound(cumulative.begin(), cumulative.end(), draw) - cumulative.begin();
         if (i == cumulative.size()) i = cumulative.size() - 1;  // draw * total rounded up to total
         const auto& t = mesh.triangles[i];
         const Vec3 &a = mesh.vertices[t[0]], &b = mesh.vertices[t[1]], &c = mesh.vertices[t[2]];
         // sqrt(r1) makes the density uniform over the triangle rather than crowded towards vertex a.
-        double r1 = std::sqrt(unit_double(rng)), r2 = unit_double(rng);
+        double r1 = std::sqrt(util::uniform01(rng)), r2 = util::uniform01(rng);
         double wa = 1.0 - r1, wb = r1 * (1.0 - r2), wc = r1 * r2;
         out.points.push_back(
             {wa * a[0] + wb * b[0] + wc * c[0], wa * a[1] + wb * b[1] + wc * c[1], wa * a[2] + wb * b[2] + wc * c[2]});

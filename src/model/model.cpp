@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "cadrecode/model/loop.h"
+#include "cadrecode/util/random.h"
 #include "model-impl.h"
 
 namespace cadrecode::model {
@@ -34,11 +35,6 @@ torch::Tensor points_tensor(const std::vector<PointCloud3>& clouds, const torch:
             for (int k = 0; k < 3; ++k) p[(b * N + i) * 3 + k] = clouds[b][i][k];
     }
     return t.to(device);
-}
-
-// A uniform double in [0, 1) from 53 random bits (the same on every platform, unlike std distributions).
-double uniform01(std::mt19937_64& rng) {
-    return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
 }
 
 // Temperature, then top-k, then top-p (the order of Hugging Face's logits warpers), then a draw.
@@ -71,7 +67,7 @@ int32_t sample_row(const float* logits, int64_t V, const GenerateOptions& o, std
     }
     double mass = 0;
     for (std::size_t i = 0; i < keep; ++i) mass += probs[i];
-    double u = uniform01(rng) * mass, acc = 0;
+    double u = util::uniform01(rng) * mass, acc = 0;
     for (std::size_t i = 0; i < keep; ++i) {
         acc += probs[i];
         if (u < acc) return cand[i].second;

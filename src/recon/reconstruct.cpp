@@ -19,6 +19,7 @@
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/io/point-cloud-io.h"
 #include "cadrecode/util/files.h"
+#include "cadrecode/util/random.h"
 
 namespace cadrecode::recon {
 
@@ -122,7 +123,7 @@ std::vector<Vec3> reference_points(const Input& input, const geometry::Normaliza
     if (points.size() > std::size_t(dense_points)) {
         // Score against a fixed random subset, so the cost does not grow with huge scans.
         std::mt19937_64 rng(seed ^ kReferenceSeedSalt);
-        std::shuffle(points.begin(), points.end(), rng);
+        util::shuffle(points.begin(), points.end(), rng);
         points.resize(std::size_t(dense_points));
     }
     return points;

@@ -8,40 +8,14 @@
 
 #include "cadrecode/geometry/sampling.h"
 #include "cadrecode/text/tokenizer.h"
+#include "cadrecode/util/random.h"
 
 namespace cadrecode::train {
 
-namespace {
-
-// splitmix64: decorrelates nearby seeds (seed, seed + 1, ...) before they reach the Mersenne twister.
-uint64_t mix(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-// A uniform integer in [0, n) without std::uniform_int_distribution (whose algorithm is unspecified).
-uint64_t below(std::mt19937_64& rng, uint64_t n) {
-    const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t x;
-    do x = rng();
-    while (x >= limit);
-    return x % n;
-}
-
-double uniform01(std::mt19937_64& rng) { return double(rng() >> 11) * 0x1.0p-53; }
-
-// Box-Muller, our own, for the same reason.
-double normal(std::mt19937_64& rng) {
-    double u1;
-    do u1 = uniform01(rng);
-    while (u1 <= 0.0);
-    const double u2 = uniform01(rng);
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-}
-
-}  // namespace
+using util::below;
+using util::normal;
+using util::splitmix64;
+using util::uniform01;
 
 SpecialIds special_ids(const text::Tokenizer& tokenizer) {
     const text::PromptTokens t = text::prompt_tokens(tokenizer);
@@ -93,8 +67,8 @@ size_t Dataset::token_count() const {
 std::vector<size_t> epoch_order(size_t n, uint64_t seed, uint64_t epoch) {
     std::vector<size_t> order(n);
     std::iota(order.begin(), order.end(), size_t{0});
-    std::mt19937_64 rng(mix(seed ^ mix(epoch + 1)));
-    for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[below(rng, i)]);
+    std::mt19937_64 rng(splitmix64(seed ^ splitmix64(epoch + 1)));
+    util::shuffle(order.begin(), order.end(), rng);
     return order;
 }
 
@@ -102,7 +76,7 @@ std::vector<std::array<float, 3>> draw_cloud(const data::Sample& sample, int poi
                                              double noise_prob, uint64_t seed) {
     const size_t dense = sample.point_count();
     if (dense == 0) throw std::runtime_error("sample " + std::to_string(sample.index) + " has no points");
-    std::mt19937_64 rng(mix(seed));
+    std::mt19937_64 rng(splitmix64(seed));
     // A random half of the dense points (at least `points` of them), as a fresh surface sampling would give.
     std::vector<size_t> pick(dense);
     std::iota(pick.begin(), pick.end(), size_t{0});
@@ -156,7 +130,7 @@ Batch make_batch(const Dataset& data, const TrainConfig& config, const SpecialId
         const size_t e = b.examples[size_t(r)];
         const uint64_t position = micro * uint64_t(b.rows) + uint64_t(r);
         const auto cloud = draw_cloud(data.sample(e), config.points, augment ? config.noise_sigma : 0.0,
-                                      augment ? config.noise_prob : 0.0, config.seed ^ mix(position));
+                                      augment ? config.noise_prob : 0.0, config.seed ^ splitmix64(position));
         for (const auto& p : cloud) b.xyz.insert(b.xyz.end(), p.begin(), p.end());
         const auto& t = data.tokens(e);
         for (size_t i = 0; i < t.size(); ++i) {

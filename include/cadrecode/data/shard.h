@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "cadrecode/util/random.h"
+
 namespace cadrecode::data {
 
 constexpr uint32_t kShardVersion = 1;
@@ -55,8 +57,8 @@ struct ShardHeader {
 
 // CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as zlib's crc32().
 uint32_t crc32(const void* data, size_t size, uint32_t crc = 0);
-// FNV-1a 64-bit.
-uint64_t fnv1a64(const void* data, size_t size, uint64_t h = 0xcbf29ce484222325ULL);
+// FNV-1a 64-bit (program hashes): util::fnv1a64.
+using util::fnv1a64;
 
 // The bytes of one complete shard.
 std::string encode_shard(const ShardHeader& header, const std::vector<Sample>& samples);

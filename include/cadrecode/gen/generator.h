@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include "cadrecode/util/random.h"
+
 namespace cadrecode::gen {
 
 struct GeneratorOptions {
@@ -32,7 +34,7 @@ struct Generated {
 // One program from one seed: same seed and options, same bytes. A rejection is cheap (no OCCT).
 Generated generate_program(uint64_t seed, const GeneratorOptions& options = {});
 
-// A 64-bit mix of two values (splitmix64 of a ^ rotated b), used to derive per-shard and per-sample seeds.
-uint64_t mix_seed(uint64_t a, uint64_t b);
+// Per-shard and per-sample seeds come from util::mix_seed (cadrecode/util/random.h).
+using util::mix_seed;
 
 }  // namespace cadrecode::gen

@@ -165,8 +165,12 @@ TEST(Import, StepKeepsItsLengthUnit) {
         const std::string path = testing::TempDir() + "/box-" + unit + ".step";
         cad::write_step(*r.shape, path, unit);
         const std::string text = util::read_file(path);
-        if (std::string(unit) == "CM") EXPECT_NE(text.find("SI_UNIT(.CENTI.,.METRE.)"), std::string::npos) << text;
-        if (std::string(unit) == "INCH") EXPECT_NE(text.find("'INCH'"), std::string::npos);
+        if (std::string(unit) == "CM") {
+            EXPECT_NE(text.find("SI_UNIT(.CENTI.,.METRE.)"), std::string::npos) << text;
+        }
+        if (std::string(unit) == "INCH") {
+            EXPECT_NE(text.find("'INCH'"), std::string::npos);
+        }
         std::string read_unit;
         const cad::Shape back = cad::read_cad_file(path, &read_unit);
         EXPECT_EQ(read_unit, unit);

@@ -1,8 +1,10 @@
 // The Python-subset parser, without OpenCASCADE: structure of the AST and positions of errors.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
+#include "cadrecode/script/number-text.h"
 #include "cadrecode/script/program.h"
 
 using namespace cadrecode::script;
@@ -149,4 +151,18 @@ TEST(Parser, LongChainWithinLimitParsesAndFrees) {
     for (int i = 0; i < 7500; ++i) chain += ".c()";
     Program p = parse_program(chain);
     EXPECT_EQ(p.statements.size(), 1u);
+}
+
+TEST(NumberText, ShortestRoundTripUpToTheDigitsAsked) {
+    EXPECT_EQ(number_text(0.1), "0.1");  // not %.17g's 0.10000000000000001
+    EXPECT_EQ(number_text(0.1 + 0.2), "0.30000000000000004");
+    EXPECT_EQ(number_text(12), "12");
+    EXPECT_EQ(number_text(12, 17, true), "12.0");
+    EXPECT_EQ(number_text(-2.5, 17, true), "-2.5");
+    EXPECT_EQ(number_text(1.0 / 3, 6), "0.333333");
+    EXPECT_EQ(number_text(123456789.0, 6), "1.23457e+08");
+    EXPECT_EQ(number_text(1e-7), "1e-07");
+    EXPECT_EQ(number_text(1e300 * 1e300, 17, true), "inf");
+    for (double v : {0.1, 1.0 / 3, 2.0 / 3 * 1e-5, 123.456, -7.25e12, 5e-324})
+        EXPECT_EQ(std::strtod(number_text(v).c_str(), nullptr), v) << number_text(v);
 }

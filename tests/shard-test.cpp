@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <stdexcept>
 
 #include "cadrecode/data/program-stats.h"
 #include "cadrecode/data/shard.h"
@@ -112,6 +114,35 @@ TEST(Shard, FileRoundTripAndListing) {
     auto listed = data::list_shards(dir.string());
     ASSERT_EQ(listed.size(), 1u);
     EXPECT_EQ(listed[0], path);
+}
+
+TEST(Files, FindFilesWalksFoldersOnceTheSameWayForEveryCaller) {
+    cadrecode::test::TempDir tmp("find-files-test");
+    const std::string d = tmp.path().string();
+    fs::create_directories(d + "/b/deep");
+    fs::create_directories(d + "/empty");
+    for (const char* f : {"/b/deep/z.py", "/b/a.PY", "/b/c.crs", "/b/notes.txt", "/x.txt"})
+        cadrecode::util::write_file_atomic(d + f, "1");
+    using cadrecode::util::find_files;
+    // Recursive, sorted per folder, extension matched without case; a named file is taken whatever it is.
+    EXPECT_EQ(find_files({d + "/b", d + "/x.txt"}, {".py"}),
+              (std::vector<std::string>{d + "/b/a.PY", d + "/b/deep/z.py", d + "/x.txt"}));
+    EXPECT_EQ(find_files({d + "/b"}, {".crs", ".py"}).size(), 3u);
+    auto message = [](const std::function<void()>& f) {
+        try {
+            f();
+        } catch (const std::runtime_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(message([&] { find_files({d + "/empty"}, {".py"}); }), d + "/empty: no .py files in this folder");
+    EXPECT_EQ(message([&] { find_files({d + "/b"}, {".json", ".stl", ".obj"}); }),
+              d + "/b: no .json, .stl or .obj files in this folder");
+    EXPECT_EQ(message([&] { find_files({d + "/missing"}, {".py"}); }), d + "/missing: no such file or folder");
+    EXPECT_TRUE(find_files({d + "/empty"}, {".py"}, /*empty_ok=*/true).empty());
+    EXPECT_TRUE(data::list_shards(d + "/empty").empty());
+    EXPECT_EQ(data::list_shards(d), (std::vector<std::string>{d + "/b/c.crs"}));
 }
 
 TEST(Shard, RejectsBadMagic) {

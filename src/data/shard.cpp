@@ -313,19 +313,7 @@ std::string shard_file_name(uint32_t index, uint32_t count) {
 }
 
 std::vector<std::string> list_shards(const std::string& path) {
-    namespace fs = std::filesystem;
-    std::vector<std::string> out;
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) {
-        for (const auto& e : fs::recursive_directory_iterator(path, ec))
-            if (e.is_regular_file() && e.path().extension() == ".crs") out.push_back(e.path().string());
-        std::sort(out.begin(), out.end());
-    } else if (fs::exists(path, ec)) {
-        out.push_back(path);
-    } else {
-        throw std::runtime_error(path + ": no such file or directory");
-    }
-    return out;
+    return util::find_files({path}, {".crs"}, /*empty_ok=*/true);
 }
 
 }  // namespace cadrecode::data

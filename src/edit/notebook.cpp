@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cadrecode/script/number-text.h"
+
 namespace cadrecode::edit {
 
 namespace {
@@ -13,14 +15,7 @@ namespace {
 using nlohmann::json;
 
 std::string num(double v, bool is_int) {
-    char buf[64];
-    if (is_int)
-        std::snprintf(buf, sizeof buf, "%.0f", v);
-    else
-        std::snprintf(buf, sizeof buf, "%.17g", v);
-    std::string s = buf;
-    if (!is_int && s.find_first_of(".eEn") == std::string::npos) s += ".0";
-    return s;
+    return is_int ? script::number_text(std::nearbyint(v)) : script::number_text(v, 17, /*float_literal=*/true);
 }
 
 std::string py_string(const std::string& s) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "cadrecode/script/program.h"
+#include "cadrecode/script/number-text.h"
 
 namespace cadrecode::edit {
 
@@ -423,13 +424,9 @@ void collect_names(const Expr& e, std::set<std::string>& names) {
         if (a.value) collect_names(*a.value, names);
 }
 
-std::string number_text(double v, bool is_int) {
-    char buf[64];
-    if (is_int)
-        std::snprintf(buf, sizeof buf, "%.0f", v);
-    else
-        std::snprintf(buf, sizeof buf, "%.6g", v);
-    return buf;
+// A range bound in a comment: integers rounded, other numbers to 6 significant digits.
+std::string range_text(double v, bool is_int) {
+    return is_int ? script::number_text(std::nearbyint(v)) : script::number_text(v, 6);
 }
 
 void set_range(Parameter& p, Kind kind, double scale) {
@@ -576,8 +573,8 @@ std::string Parametrized::program() const {
             group = p.group;
             s += "# " + group + "\n";
         }
-        s += p.name + " = " + p.default_text + "  # " + p.role + "; range " + number_text(p.min, p.is_int) + " .. " +
-             number_text(p.max, p.is_int) + "\n";
+        s += p.name + " = " + p.default_text + "  # " + p.role + "; range " + range_text(p.min, p.is_int) + " .. " +
+             range_text(p.max, p.is_int) + "\n";
     }
     return s + body();
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cadrecode/script/program.h"
+#include "cadrecode/script/number-text.h"
 
 namespace cadrecode::edit {
 
@@ -36,20 +37,20 @@ struct Signature {
 
 const std::map<std::string, Signature>& signatures() {
     static const std::map<std::string, Signature> k{
-        {"workplane", {{0}, {"offset"}}},
-        {"moveTo", {{0, 1}, {"x", "y"}}},
-        {"lineTo", {{0, 1}, {"x", "y"}}},
-        {"box", {{0, 1, 2}, {"length", "width", "height"}}},
-        {"cylinder", {{0, 1}, {"height", "radius"}}},
-        {"sphere", {{0}, {"radius"}}},
-        {"circle", {{0}, {"r", "radius"}}},
-        {"rect", {{0, 1}, {"w", "h", "xLen", "yLen"}}},
-        {"extrude", {{0}, {"until", "distance"}}},
-        {"cutBlind", {{0}, {"until", "distance"}}},
-        {"segment", {{}, {}, true}},
-        {"arc", {{}, {}, true}},
-        {"push", {{}, {}, true}},
-        {"threePointArc", {{}, {}, true}},
+        {"workplane", {{0}, {"offset"}, false, {}}},
+        {"moveTo", {{0, 1}, {"x", "y"}, false, {}}},
+        {"lineTo", {{0, 1}, {"x", "y"}, false, {}}},
+        {"box", {{0, 1, 2}, {"length", "width", "height"}, false, {}}},
+        {"cylinder", {{0, 1}, {"height", "radius"}, false, {}}},
+        {"sphere", {{0}, {"radius"}, false, {}}},
+        {"circle", {{0}, {"r", "radius"}, false, {}}},
+        {"rect", {{0, 1}, {"w", "h", "xLen", "yLen"}, false, {}}},
+        {"extrude", {{0}, {"until", "distance"}, false, {}}},
+        {"cutBlind", {{0}, {"until", "distance"}, false, {}}},
+        {"segment", {{}, {}, true, {}}},
+        {"arc", {{}, {}, true, {}}},
+        {"push", {{}, {}, true, {}}},
+        {"threePointArc", {{}, {}, true, {}}},
         {"polygon", {{1}, {"diameter"}, false, {0}}},
     };
     return k;
@@ -123,8 +124,7 @@ private:
             }
             return s == "-0" ? "0" : s;
         }
-        std::snprintf(buf, sizeof buf, "%.10g", v);
-        return buf;
+        return script::number_text(v, 10);
     }
 
     // A literal, or a sign applied to one, rewritten in place.

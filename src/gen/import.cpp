@@ -22,17 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::vector<std::string> find_programs(const std::vector<std::string>& inputs) {
-    std::vector<std::string> files;
-    for (const std::string& in : inputs) {
-        if (fs::is_regular_file(in)) {
-            files.push_back(in);
-        } else if (fs::is_directory(in)) {
-            for (const auto& e : fs::recursive_directory_iterator(in))
-                if (e.is_regular_file() && e.path().extension() == ".py") files.push_back(e.path().string());
-        } else {
-            throw std::runtime_error(in + ": no such file or folder");
-        }
-    }
+    std::vector<std::string> files = util::find_files(inputs, {".py"});
     std::sort(files.begin(), files.end());
     files.erase(std::unique(files.begin(), files.end()), files.end());
     return files;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "cadrecode/refine/refine.h"
+#include "cadrecode/script/number-text.h"
 #include "cadrecode/script/program.h"
 
 namespace cadrecode::refine {
@@ -19,12 +20,7 @@ std::string number_text(double v) {
     // Values live on a lattice of the resolution; round away the accumulated binary noise first.
     double r = std::round(v * 1e9) / 1e9;
     if (r == 0) r = 0;  // no "-0"
-    char buf[64];
-    if (r == std::floor(r) && std::fabs(r) < 1e15)
-        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(r));
-    else
-        std::snprintf(buf, sizeof buf, "%.10g", r);
-    return buf;
+    return script::number_text(r, r == std::floor(r) && std::fabs(r) < 1e15 ? 17 : 10);
 }
 
 // Byte offsets of the start of each line.

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -21,6 +22,43 @@ std::string read_file(const std::string& path) {
     ss << in.rdbuf();
     if (in.bad()) throw std::runtime_error(path + ": read error");
     return ss.str();
+}
+
+std::vector<std::string> find_files(const std::vector<std::string>& inputs, const std::vector<std::string>& extensions,
+                                    bool empty_ok) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> files;
+    for (const std::string& in : inputs) {
+        std::error_code ec;
+        if (fs::is_directory(in, ec)) {
+            std::vector<std::string> found;
+            for (auto it = fs::recursive_directory_iterator(in, ec); !ec && it != fs::recursive_directory_iterator();
+                 it.increment(ec)) {
+                std::error_code type_ec;
+                if (!it->is_regular_file(type_ec)) continue;
+                const std::string path = it->path().string();
+                for (const std::string& ext : extensions)
+                    if (lower_extension(path) == ext) {
+                        found.push_back(path);
+                        break;
+                    }
+            }
+            if (ec) throw std::runtime_error(in + ": cannot list the folder: " + ec.message());
+            if (found.empty() && !empty_ok) {
+                std::string names;
+                for (std::size_t k = 0; k < extensions.size(); ++k)
+                    names += (k == 0 ? "" : k + 1 == extensions.size() ? " or " : ", ") + extensions[k];
+                throw std::runtime_error(in + ": no " + names + " files in this folder");
+            }
+            std::sort(found.begin(), found.end());
+            files.insert(files.end(), found.begin(), found.end());
+        } else if (fs::exists(in, ec)) {
+            files.push_back(in);
+        } else {
+            throw std::runtime_error(in + ": no such file or folder");
+        }
+    }
+    return files;
 }
 
 std::string lower_extension(const std::string& path) {

@@ -26,25 +26,6 @@ struct CheckArgs {
     int show = 5;
 };
 
-std::vector<std::string> collect_programs(const std::vector<std::string>& inputs) {
-    std::vector<std::string> files;
-    for (const std::string& in : inputs) {
-        std::error_code ec;
-        if (fs::is_directory(in, ec)) {
-            std::vector<std::string> found;
-            for (auto it = fs::recursive_directory_iterator(in, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-                if (it->is_regular_file() && it->path().extension() == ".py") found.push_back(it->path().string());
-            if (ec) throw std::runtime_error(in + ": cannot list directory: " + ec.message());
-            std::sort(found.begin(), found.end());
-            files.insert(files.end(), found.begin(), found.end());
-        } else if (fs::is_regular_file(in, ec)) {
-            files.push_back(in);
-        } else {
-            throw std::runtime_error(in + ": no such file or directory");
-        }
-    }
-    return files;
-}
 
 }  // namespace
 
@@ -62,8 +43,7 @@ Runner add_check_command(CLI::App& app) {
     return [cmd, args]() -> int {
         if (!cmd->parsed()) return -1;
         check_output_folder(args->json, "JSON report");
-        std::vector<std::string> files = collect_programs(args->inputs);
-        if (files.empty()) throw std::runtime_error("no .py programs found in the given inputs");
+        const std::vector<std::string> files = util::find_files(args->inputs, {".py"});
         std::vector<cad::Job> jobs;
         for (const std::string& f : files) jobs.push_back({f, util::read_file(f), "", ""});
         cad::GuardOptions opt;

@@ -39,20 +39,8 @@ struct Task {
 
 std::vector<Task> plan_tasks(const ConvertArgs& a) {
     std::error_code ec;
-    std::vector<std::string> inputs;
-    bool single = fs::is_regular_file(a.input, ec);
-    if (single) {
-        inputs.push_back(a.input);
-    } else if (fs::is_directory(a.input, ec)) {
-        for (auto it = fs::recursive_directory_iterator(a.input, ec); !ec && it != fs::recursive_directory_iterator();
-             it.increment(ec))
-            if (it->is_regular_file() && it->path().extension() == ".json") inputs.push_back(it->path().string());
-        if (ec) throw std::runtime_error(a.input + ": cannot list directory: " + ec.message());
-        std::sort(inputs.begin(), inputs.end());
-        if (inputs.empty()) throw std::runtime_error(a.input + ": no .json files found");
-    } else {
-        throw std::runtime_error(a.input + ": no such file or directory");
-    }
+    const bool single = fs::is_regular_file(a.input, ec);
+    const std::vector<std::string> inputs = util::find_files({a.input}, {".json"});
     std::vector<Task> tasks;
     if (single && fs::path(a.output).extension() == ".py") {
         fs::path py(a.output);

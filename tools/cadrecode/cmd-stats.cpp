@@ -34,27 +34,12 @@ data::CorpusStats collect(const std::vector<std::string>& inputs) {
         }
     };
     for (const auto& in : inputs) {
-        std::error_code ec;
-        if (fs::is_directory(in, ec)) {
-            std::vector<fs::path> files;
-            bool shards = false;
-            for (const auto& e : fs::recursive_directory_iterator(in, ec))
-                if (e.is_regular_file()) {
-                    files.push_back(e.path());
-                    shards = shards || e.path().extension() == ".crs";
-                }
-            // A generated corpus holds shards and maybe the same programs as .py (--py): count them once.
-            if (shards)
-                files.erase(std::remove_if(files.begin(), files.end(),
-                                           [](const fs::path& f) { return f.extension() != ".crs"; }),
-                            files.end());
-            std::sort(files.begin(), files.end());
-            for (const auto& f : files) add_file(f);
-        } else if (fs::is_regular_file(in, ec)) {
-            add_file(in);
-        } else {
-            throw std::runtime_error(in + ": no such file or directory");
-        }
+        // A generated corpus holds shards and maybe the same programs as .py (--py): count them once.
+        std::vector<std::string> files = util::find_files({in}, {".crs", ".py"});
+        const bool shards = std::any_of(files.begin(), files.end(),
+                                        [](const std::string& f) { return util::lower_extension(f) == ".crs"; });
+        for (const auto& f : files)
+            if (!shards || util::lower_extension(f) == ".crs") add_file(f);
     }
     st.finish();
     return st;

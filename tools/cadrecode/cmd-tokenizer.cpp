@@ -41,28 +41,6 @@ std::string read_stdin() {
     return std::string(std::istreambuf_iterator<char>(std::cin), {});
 }
 
-// Every file with the extension under the given files and directories, sorted.
-std::vector<std::string> corpus_files(const std::vector<std::string>& inputs, const std::string& ext) {
-    std::vector<std::string> files;
-    for (const std::string& in : inputs) {
-        std::error_code ec;
-        if (fs::is_regular_file(in, ec)) {
-            files.push_back(in);
-        } else if (fs::is_directory(in, ec)) {
-            std::vector<std::string> found;
-            for (auto it = fs::recursive_directory_iterator(in, ec); !ec && it != fs::recursive_directory_iterator();
-                 it.increment(ec))
-                if (it->is_regular_file() && it->path().extension() == ext) found.push_back(it->path().string());
-            if (ec) throw std::runtime_error(in + ": cannot list directory: " + ec.message());
-            if (found.empty()) throw std::runtime_error(in + ": no " + ext + " files found");
-            std::sort(found.begin(), found.end());
-            files.insert(files.end(), found.begin(), found.end());
-        } else {
-            throw std::runtime_error(in + ": no such file or directory");
-        }
-    }
-    return files;
-}
 
 // Tokens per text: mean, median, max, and encoding time.
 void print_counts(const char* label, const text::Tokenizer& tok, const std::vector<std::string>& texts) {
@@ -194,13 +172,13 @@ Runner add_tokenizer_command(CLI::App& app) {
         if (count->parsed()) {
             auto tok = text::Tokenizer::load(a.tokenizer);
             std::vector<std::string> texts;
-            for (const std::string& f : corpus_files(a.corpus, a.extension)) texts.push_back(util::read_file(f));
+            for (const std::string& f : util::find_files(a.corpus, {a.extension})) texts.push_back(util::read_file(f));
             print_counts(a.tokenizer.c_str(), tok, texts);
             return kExitOk;
         }
         if (train->parsed()) {
             std::vector<std::string> texts;
-            for (const std::string& f : corpus_files(a.corpus, a.extension)) texts.push_back(util::read_file(f));
+            for (const std::string& f : util::find_files(a.corpus, {a.extension})) texts.push_back(util::read_file(f));
             text::BpeTrainOptions opt;
             opt.vocab_size = a.vocab_size;
             opt.min_frequency = a.min_frequency;

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cadrecode::util {
 
@@ -19,6 +20,14 @@ void write_program_file(const std::string& path, const std::string& program);
 
 // The file name's extension with its dot, lower-cased ("a/B.STL" -> ".stl"); "" when there is none.
 std::string lower_extension(const std::string& path);
+
+// The one directory walk: the files named by `inputs`, in their order. A file is taken as it is, whatever its
+// extension; a folder is searched recursively for regular files whose lower-cased extension is one of
+// `extensions` (".py", ".crs", with the dot), those of one folder sorted by path. Throws std::runtime_error
+// "<input>: no such file or folder", "<input>: cannot list the folder: <why>", and, unless `empty_ok`, for a
+// folder without such files "<input>: no .py files in this folder" (every extension named).
+std::vector<std::string> find_files(const std::vector<std::string>& inputs, const std::vector<std::string>& extensions,
+                                    bool empty_ok = false);
 
 // A fresh temporary path beside `path` for writers that need a file name (OCCT's STEP writer).
 std::string temp_path_for(const std::string& path);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "cadrecode/util/bytes.h"
 #include "cadrecode/util/files.h"
 
 namespace cadrecode::data {
@@ -32,117 +33,60 @@ struct CrcTable {
     }
 };
 
-void put_u32(std::string& out, uint32_t v) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void put_u64(std::string& out, uint64_t v) {
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void put_f64(std::string& out, double d) {
-    uint64_t v;
-    std::memcpy(&v, &d, 8);
-    put_u64(out, v);
-}
-
-class Reader {
-public:
-    Reader(const std::string& bytes, size_t pos, size_t end, const std::string& where)
-        : b_(bytes), pos_(pos), end_(end), where_(where) {}
-    uint32_t u32() {
-        need(4);
-        uint32_t v = 0;
-        for (int i = 0; i < 4; ++i) v |= uint32_t(uint8_t(b_[pos_ + i])) << (8 * i);
-        pos_ += 4;
-        return v;
-    }
-    uint64_t u64() {
-        need(8);
-        uint64_t v = 0;
-        for (int i = 0; i < 8; ++i) v |= uint64_t(uint8_t(b_[pos_ + i])) << (8 * i);
-        pos_ += 8;
-        return v;
-    }
-    double f64() {
-        uint64_t v = u64();
-        double d;
-        std::memcpy(&d, &v, 8);
-        return d;
-    }
-    std::string bytes(size_t n) {
-        need(n);
-        std::string s = b_.substr(pos_, n);
-        pos_ += n;
-        return s;
-    }
-    size_t pos() const { return pos_; }
-    // Overflow-safe: a corrupt offset may put pos_ past end_ (or past the buffer).
-    void need(size_t n) const {
-        if (pos_ > end_ || end_ > b_.size() || n > end_ - pos_)
-            throw std::runtime_error(where_ + ": truncated (expected " + std::to_string(n) + " more bytes at offset " +
-                                     std::to_string(pos_) + ", got " +
-                                     std::to_string(pos_ > end_ || end_ > b_.size() ? 0 : end_ - pos_) + ")");
-    }
-
-private:
-    const std::string& b_;
-    size_t pos_, end_;
-    std::string where_;
-};
-
 void encode_sample(std::string& out, const Sample& s) {
     std::string p;
     p.reserve(kFixedPayload + s.program.size() + s.points.size() * 2);
-    put_u64(p, s.index);
-    put_u64(p, s.seed);
-    put_u64(p, s.program_hash);
-    put_u64(p, s.geometry_hash);
-    put_u32(p, s.solids);
-    put_u32(p, s.faces);
-    put_f64(p, s.volume);
-    put_f64(p, s.area);
-    for (double v : s.bbox_min) put_f64(p, v);
-    for (double v : s.bbox_max) put_f64(p, v);
-    for (double v : s.centre) put_f64(p, v);
-    put_f64(p, s.scale);
-    put_u32(p, static_cast<uint32_t>(s.program.size()));
-    put_u32(p, static_cast<uint32_t>(s.points.size() / 3));
+    util::put_u64(p, s.index);
+    util::put_u64(p, s.seed);
+    util::put_u64(p, s.program_hash);
+    util::put_u64(p, s.geometry_hash);
+    util::put_u32(p, s.solids);
+    util::put_u32(p, s.faces);
+    util::put_f64(p, s.volume);
+    util::put_f64(p, s.area);
+    for (double v : s.bbox_min) util::put_f64(p, v);
+    for (double v : s.bbox_max) util::put_f64(p, v);
+    for (double v : s.centre) util::put_f64(p, v);
+    util::put_f64(p, s.scale);
+    util::put_u32(p, static_cast<uint32_t>(s.program.size()));
+    util::put_u32(p, static_cast<uint32_t>(s.points.size() / 3));
     p += s.program;
     for (int16_t q : s.points) {
         uint16_t u = static_cast<uint16_t>(q);
         p.push_back(static_cast<char>(u & 0xff));
         p.push_back(static_cast<char>(u >> 8));
     }
-    put_u32(out, kRecordTag);
-    put_u32(out, static_cast<uint32_t>(p.size()));
+    util::put_u32(out, kRecordTag);
+    util::put_u32(out, static_cast<uint32_t>(p.size()));
     out += p;
-    put_u32(out, crc32(p.data(), p.size()));
+    util::put_u32(out, crc32(p.data(), p.size()));
 }
 
 Sample decode_payload(const std::string& bytes, size_t pos, size_t size, const std::string& where) {
-    Reader r(bytes, pos, pos + size, where);
+    util::ByteReader r(where, std::string_view(bytes).substr(0, pos + size), pos);
     Sample s;
-    s.index = r.u64();
-    s.seed = r.u64();
-    s.program_hash = r.u64();
-    s.geometry_hash = r.u64();
-    s.solids = r.u32();
-    s.faces = r.u32();
-    s.volume = r.f64();
-    s.area = r.f64();
-    for (double& v : s.bbox_min) v = r.f64();
-    for (double& v : s.bbox_max) v = r.f64();
-    for (double& v : s.centre) v = r.f64();
-    s.scale = r.f64();
-    uint32_t program_size = r.u32();
-    uint32_t n_points = r.u32();
+    s.index = r.read_u64("a sample field");
+    s.seed = r.read_u64("a sample field");
+    s.program_hash = r.read_u64("a sample field");
+    s.geometry_hash = r.read_u64("a sample field");
+    s.solids = r.read_u32("a sample field");
+    s.faces = r.read_u32("a sample field");
+    s.volume = r.read_f64("a sample field");
+    s.area = r.read_f64("a sample field");
+    for (double& v : s.bbox_min) v = r.read_f64("a sample field");
+    for (double& v : s.bbox_max) v = r.read_f64("a sample field");
+    for (double& v : s.centre) v = r.read_f64("a sample field");
+    s.scale = r.read_f64("a sample field");
+    uint32_t program_size = r.read_u32("a sample field");
+    uint32_t n_points = r.read_u32("a sample field");
     if (kFixedPayload + size_t(program_size) + size_t(n_points) * 6 != size)
         throw std::runtime_error(where + ": payload size " + std::to_string(size) + " does not match its contents (" +
                                  std::to_string(program_size) + " program bytes, " + std::to_string(n_points) +
                                  " points)");
-    s.program = r.bytes(program_size);
+    s.program = r.read_bytes(program_size, "the program text");
     s.points.resize(size_t(n_points) * 3);
     for (auto& q : s.points) {
-        std::string two = r.bytes(2);
+        std::string two = r.read_bytes(2, "a point coordinate");
         q = static_cast<int16_t>(uint16_t(uint8_t(two[0])) | uint16_t(uint8_t(two[1])) << 8);
     }
     return s;
@@ -165,26 +109,26 @@ uint32_t crc32(const void* data, size_t size, uint32_t crc) {
 
 std::string encode_shard(const ShardHeader& header, const std::vector<Sample>& samples) {
     std::string out(kMagic, 8);
-    put_u32(out, kShardVersion);
-    put_u32(out, kHeaderSize);
-    put_u32(out, header.shard_index);
-    put_u32(out, header.shard_count);
-    put_u64(out, header.seed);
-    put_u32(out, header.points_per_sample);
-    put_u32(out, 0);
+    util::put_u32(out, kShardVersion);
+    util::put_u32(out, kHeaderSize);
+    util::put_u32(out, header.shard_index);
+    util::put_u32(out, header.shard_count);
+    util::put_u64(out, header.seed);
+    util::put_u32(out, header.points_per_sample);
+    util::put_u32(out, 0);
     std::vector<uint64_t> offsets;
     for (const Sample& s : samples) {
         offsets.push_back(out.size());
         encode_sample(out, s);
     }
     uint64_t index_offset = out.size();
-    put_u32(out, kIndexTag);
+    util::put_u32(out, kIndexTag);
     std::string idx;
-    put_u32(idx, static_cast<uint32_t>(offsets.size()));
-    for (uint64_t o : offsets) put_u64(idx, o);
+    util::put_u32(idx, static_cast<uint32_t>(offsets.size()));
+    for (uint64_t o : offsets) util::put_u64(idx, o);
     out += idx;
-    put_u32(out, crc32(idx.data(), idx.size()));
-    put_u64(out, index_offset);
+    util::put_u32(out, crc32(idx.data(), idx.size()));
+    util::put_u64(out, index_offset);
     out.append(kEndMagic, 8);
     return out;
 }
@@ -204,41 +148,41 @@ Layout parse_layout(const std::string& bytes, const std::string& name) {
     Layout l;
     if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
         throw std::runtime_error(name + ": not a cadrecode shard (expected magic \"CRSHARD\" at offset 0)");
-    Reader h(bytes, 8, bytes.size(), name + ": header");
-    l.header.version = h.u32();
+    util::ByteReader h(name + ": header", std::string_view(bytes).substr(0, bytes.size()), 8);
+    l.header.version = h.read_u32("a header field");
     if (l.header.version != kShardVersion)
         throw std::runtime_error(name + ": unsupported shard version (expected " + std::to_string(kShardVersion) +
                                  ", got " + std::to_string(l.header.version) + ")");
-    uint32_t header_size = h.u32();
+    uint32_t header_size = h.read_u32("a header field");
     if (header_size != kHeaderSize)
         throw std::runtime_error(name + ": bad header size (expected " + std::to_string(kHeaderSize) + ", got " +
                                  std::to_string(header_size) + ")");
-    l.header.shard_index = h.u32();
-    l.header.shard_count = h.u32();
-    l.header.seed = h.u64();
-    l.header.points_per_sample = h.u32();
-    h.u32();
+    l.header.shard_index = h.read_u32("a header field");
+    l.header.shard_count = h.read_u32("a header field");
+    l.header.seed = h.read_u64("a header field");
+    l.header.points_per_sample = h.read_u32("a header field");
+    h.read_u32("a header field");
     std::string where = name + " (shard " + std::to_string(l.header.shard_index) + ")";
     if (bytes.size() < kHeaderSize + 12 + kTrailerSize ||
         std::memcmp(bytes.data() + bytes.size() - 8, kEndMagic, 8) != 0)
         throw std::runtime_error(where + ": truncated or unfinished (expected trailer \"CRSHEND\" at the end of " +
                                  std::to_string(bytes.size()) + " bytes)");
-    Reader t(bytes, bytes.size() - kTrailerSize, bytes.size(), where);
-    uint64_t index_offset = t.u64();
+    util::ByteReader t(where, std::string_view(bytes).substr(0, bytes.size()), bytes.size() - kTrailerSize);
+    uint64_t index_offset = t.read_u64("the index offset");
     // Never index_offset + 12 (it wraps for offsets near 2^64); bytes.size() >= kHeaderSize + 12 + kTrailerSize here.
     if (index_offset < kHeaderSize || index_offset > bytes.size() - kTrailerSize - 12)
         throw std::runtime_error(where + ": index offset " + std::to_string(index_offset) + " out of range");
-    Reader x(bytes, index_offset, bytes.size() - kTrailerSize, where + ": index");
-    if (x.u32() != kIndexTag)
+    util::ByteReader x(where + ": index", std::string_view(bytes).substr(0, bytes.size() - kTrailerSize), index_offset);
+    if (x.read_u32("an index field") != kIndexTag)
         throw std::runtime_error(where + ": expected \"INDX\" at offset " + std::to_string(index_offset));
-    size_t idx_start = x.pos();
-    uint32_t count = x.u32();
-    x.need(size_t(count) * 8 + 4);
-    for (uint32_t i = 0; i < count; ++i) l.offsets.push_back(x.u64());
-    uint32_t want = crc32(bytes.data() + idx_start, x.pos() - idx_start);
-    uint32_t got = x.u32();
+    size_t idx_start = x.offset();
+    uint32_t count = x.read_u32("an index field");
+    x.need(uint64_t(count) * 8 + 4, "the record offsets and their checksum");
+    for (uint32_t i = 0; i < count; ++i) l.offsets.push_back(x.read_u64("a record offset"));
+    uint32_t want = crc32(bytes.data() + idx_start, x.offset() - idx_start);
+    uint32_t got = x.read_u32("an index field");
     if (want != got) throw std::runtime_error(where + ": index checksum mismatch");
-    if (x.pos() != bytes.size() - kTrailerSize)
+    if (x.offset() != bytes.size() - kTrailerSize)
         throw std::runtime_error(where + ": index size does not match the file");
     return l;
 }
@@ -252,14 +196,14 @@ std::pair<size_t, size_t> check_record(const std::string& bytes, const Layout& l
     uint64_t expected = i == 0 ? kHeaderSize : 0;
     if (i == 0 && off != expected)
         throw std::runtime_error(where + ": expected the first record at offset 40, got " + std::to_string(off));
-    Reader r(bytes, off, limit, where);
-    if (off >= limit || r.u32() != kRecordTag)
+    util::ByteReader r(where, std::string_view(bytes).substr(0, limit), off);
+    if (off >= limit || r.read_u32("a record tag") != kRecordTag)
         throw std::runtime_error(where + ": expected \"RECD\" at offset " + std::to_string(off));
-    uint32_t size = r.u32();
-    r.need(size_t(size) + 4);
-    size_t pos = r.pos();
-    Reader c(bytes, pos + size, limit, where);
-    uint32_t stored = c.u32();
+    uint32_t size = r.read_u32("a record size");
+    r.need(uint64_t(size) + 4, "a record payload and its checksum");
+    size_t pos = r.offset();
+    util::ByteReader c(where, std::string_view(bytes).substr(0, limit), pos + size);
+    uint32_t stored = c.read_u32("a record checksum");
     uint32_t actual = crc32(bytes.data() + pos, size);
     if (stored != actual) {
         char buf[64];
@@ -267,8 +211,8 @@ std::pair<size_t, size_t> check_record(const std::string& bytes, const Layout& l
         throw std::runtime_error(where + ": checksum mismatch (" + buf + ")");
     }
     size_t next = i + 1 < l.offsets.size() ? l.offsets[i + 1] : limit;
-    if (c.pos() != next)
-        throw std::runtime_error(where + ": record ends at " + std::to_string(c.pos()) + ", next starts at " +
+    if (c.offset() != next)
+        throw std::runtime_error(where + ": record ends at " + std::to_string(c.offset()) + ", next starts at " +
                                  std::to_string(next));
     return {pos, size};
 }

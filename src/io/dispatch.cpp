@@ -2,7 +2,7 @@
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/io/point-cloud-io.h"
 #include "cadrecode/util/files.h"
-#include "text.h"
+#include "parse-support.h"
 
 namespace cadrecode::io {
 

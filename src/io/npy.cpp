@@ -7,10 +7,10 @@
 #include <cmath>
 #include <limits>
 
-#include "binary.h"
 #include "cadrecode/io/point-cloud-io.h"
+#include "cadrecode/util/bytes.h"
 #include "cadrecode/util/files.h"
-#include "text.h"
+#include "parse-support.h"
 
 namespace cadrecode::io {
 
@@ -124,7 +124,7 @@ PointCloud read_npy(const std::string& path) {
     std::string data = util::read_file(path);
     if (data.size() < 10 || data.compare(0, 6, "\x93NUMPY") != 0)
         fail_byte(path, 0, "not a NumPy .npy file (expected the magic \\x93NUMPY)");
-    detail::ByteReader in(path, data, 6, false);
+    util::ByteReader in(path, data, 6, false);
     auto major = in.read_unsigned(1, "the format version");
     in.skip(1, "the format version");
     if (major < 1 || major > 3)
@@ -163,7 +163,7 @@ PointCloud read_npy(const std::string& path) {
     }
     PointCloud cloud;
     cloud.points.reserve(n);
-    detail::ByteReader values(path, data, data_start, big);
+    util::ByteReader values(path, data, data_start, big);
     for (uint64_t i = 0; i < n; ++i) {
         std::size_t at = values.offset();
         Vec3 p;
@@ -183,14 +183,14 @@ void write_npy(const PointCloud& cloud, const std::string& path) {
     header.append((64 - total % 64) % 64, ' ');
     header += '\n';
     std::string out = "\x93NUMPY";
-    detail::put_u8(out, 1);
-    detail::put_u8(out, 0);
-    detail::put_u8(out, static_cast<uint8_t>(header.size() & 0xff));
-    detail::put_u8(out, static_cast<uint8_t>(header.size() >> 8));
+    util::put_u8(out, 1);
+    util::put_u8(out, 0);
+    util::put_u8(out, static_cast<uint8_t>(header.size() & 0xff));
+    util::put_u8(out, static_cast<uint8_t>(header.size() >> 8));
     out += header;
     out.reserve(out.size() + 12 * cloud.points.size());
     for (const Vec3& p : cloud.points)
-        for (double x : p) detail::put_f32(out, static_cast<float>(x));
+        for (double x : p) util::put_f32(out, static_cast<float>(x));
     util::write_file_atomic(path, out);
 }
 

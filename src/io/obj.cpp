@@ -7,7 +7,7 @@
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/util/files.h"
 #include "mesh-check.h"
-#include "text.h"
+#include "parse-support.h"
 
 namespace cadrecode::io {
 

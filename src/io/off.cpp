@@ -8,7 +8,7 @@
 
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/util/files.h"
-#include "text.h"
+#include "parse-support.h"
 
 namespace cadrecode::io {
 

@@ -5,12 +5,12 @@
 #include <limits>
 #include <stdexcept>
 
-#include "binary.h"
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/io/point-cloud-io.h"
+#include "cadrecode/util/bytes.h"
 #include "cadrecode/util/files.h"
 #include "mesh-check.h"
-#include "text.h"
+#include "parse-support.h"
 
 namespace cadrecode::io {
 
@@ -253,7 +253,7 @@ private:
     std::vector<uint32_t> polygon_;
 };
 
-double read_value(ByteReader& in, Type t) {
+double read_value(util::ByteReader& in, Type t) {
     switch (t) {
         case Type::Float32:
             return in.read_f32("a float property");
@@ -265,12 +265,12 @@ double read_value(ByteReader& in, Type t) {
     }
 }
 
-int64_t read_integer(ByteReader& in, Type t, const char* what) {
+int64_t read_integer(util::ByteReader& in, Type t, const char* what) {
     return is_signed(t) ? in.read_signed(size_of(t), what) : static_cast<int64_t>(in.read_unsigned(size_of(t), what));
 }
 
 void parse_binary(const std::string& path, const std::string& data, const Header& h, Sink& sink) {
-    ByteReader in(path, data, h.data_offset, h.format == Format::BinaryBig);
+    util::ByteReader in(path, data, h.data_offset, h.format == Format::BinaryBig);
     // A lying count must not make us reserve or loop beyond what the file can hold: every record needs at
     // least min_record_size bytes.
     uint64_t need = 0;
@@ -452,10 +452,10 @@ void write_ply(const Mesh& mesh, const std::string& path) {
     std::string out = ply_header(mesh.vertices.size(), false, mesh.triangles.size(), true);
     out.reserve(out.size() + 24 * mesh.vertices.size() + 13 * mesh.triangles.size());
     for (const Vec3& v : mesh.vertices)
-        for (double x : v) detail::put_f64(out, x);
+        for (double x : v) util::put_f64(out, x);
     for (const auto& t : mesh.triangles) {
-        detail::put_u8(out, 3);
-        for (uint32_t i : t) detail::put_u32(out, i);
+        util::put_u8(out, 3);
+        for (uint32_t i : t) util::put_u32(out, i);
     }
     util::write_file_atomic(path, out);
 }
@@ -467,9 +467,9 @@ void write_ply(const PointCloud& cloud, const std::string& path) {
     std::string out = ply_header(cloud.points.size(), cloud.has_normals(), 0, false);
     out.reserve(out.size() + (cloud.has_normals() ? 48 : 24) * cloud.points.size());
     for (std::size_t i = 0; i < cloud.points.size(); ++i) {
-        for (double x : cloud.points[i]) detail::put_f64(out, x);
+        for (double x : cloud.points[i]) util::put_f64(out, x);
         if (cloud.has_normals())
-            for (double x : cloud.normals[i]) detail::put_f64(out, x);
+            for (double x : cloud.normals[i]) util::put_f64(out, x);
     }
     util::write_file_atomic(path, out);
 }

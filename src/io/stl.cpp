@@ -3,11 +3,11 @@
 #include <cmath>
 #include <limits>
 
-#include "binary.h"
 #include "cadrecode/io/mesh-io.h"
+#include "cadrecode/util/bytes.h"
 #include "cadrecode/util/files.h"
 #include "mesh-check.h"
-#include "text.h"
+#include "parse-support.h"
 
 namespace cadrecode::io {
 
@@ -21,7 +21,7 @@ using detail::fail_byte;
 using detail::fail_line;
 
 uint32_t triangle_count(const std::string& path, const std::string& data) {
-    return static_cast<uint32_t>(detail::ByteReader(path, data, 80, false).read_unsigned(4, "triangle count"));
+    return static_cast<uint32_t>(util::ByteReader(path, data, 80, false).read_unsigned(4, "triangle count"));
 }
 
 Mesh parse_binary(const std::string& path, const std::string& data) {
@@ -35,7 +35,7 @@ Mesh parse_binary(const std::string& path, const std::string& data) {
     Mesh m;
     m.vertices.reserve(3ull * n);  // the size check above bounds n by the file size
     m.triangles.reserve(n);
-    detail::ByteReader in(path, data, 84, false);
+    util::ByteReader in(path, data, 84, false);
     for (uint32_t i = 0; i < n; ++i) {
         in.skip(12, "facet normal");
         for (int v = 0; v < 3; ++v) {
@@ -106,15 +106,15 @@ void write_stl_binary(const Mesh& mesh, const std::string& path, const std::stri
     std::string out = header.substr(0, 80);
     out.resize(80, '\0');
     out.reserve(84 + 50 * mesh.triangles.size());
-    detail::put_u32(out, static_cast<uint32_t>(mesh.triangles.size()));
+    util::put_u32(out, static_cast<uint32_t>(mesh.triangles.size()));
     for (const auto& t : mesh.triangles) {
         const Vec3 &a = mesh.vertices[t[0]], &b = mesh.vertices[t[1]], &c = mesh.vertices[t[2]];
         Vec3 u{b[0] - a[0], b[1] - a[1], b[2] - a[2]}, v{c[0] - a[0], c[1] - a[1], c[2] - a[2]};
         Vec3 nrm{u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
         double len = std::sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
-        for (double x : nrm) detail::put_f32(out, len > 0 ? static_cast<float>(x / len) : 0.0f);
+        for (double x : nrm) util::put_f32(out, len > 0 ? static_cast<float>(x / len) : 0.0f);
         for (const Vec3* p : {&a, &b, &c})
-            for (double x : *p) detail::put_f32(out, static_cast<float>(x));
+            for (double x : *p) util::put_f32(out, static_cast<float>(x));
         out.append(2, '\0');  // attribute byte count
     }
     util::write_file_atomic(path, out);

@@ -1,4 +1,4 @@
-// Evaluation reports: the paper's table in Markdown, per-sample CSV and JSON, SVG histograms.
+// Evaluation summaries: the paper's table in Markdown, per-sample CSV and JSON, SVG histograms.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "text.h"
+#include "parse-support.h"
 
 #include <charconv>
 #include <cstdio>

@@ -135,6 +135,60 @@ TEST(RefineMoves, StructuralVariantsDropOperandsAndPrimitivesWithTheirPush) {
         EXPECT_TRUE(cad::execute_program(t).valid()) << t;
 }
 
+TEST(RefineMoves, GraftsTakeADonorBodyWithItsWorkplanesUnderFreshNames) {
+    const std::string host =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\nr=w0.workplane(offset=10/2).box(100,60,10)";
+    const std::string donor =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,5))\nw1=cq.Workplane('ZX',origin=(0,40,0))\n"
+        "r=w0.sketch().circle(20).finalize().extrude(30).union(w1.workplane(offset=8/2).moveTo(1,2).cylinder(8,"
+        "12)).cut(w0.workplane(offset=2).moveTo(0,0).box(4,4,4))";
+    const auto v = refine::graft_variants(host, {donor, host});
+    std::map<std::string, std::string> by_body;
+    for (const auto& [k, t] : v) by_body[k + ":" + t.substr(t.rfind("\nr="))] = t;
+    ASSERT_EQ(v.size(), 3u);  // the donor's base, its union and its cut; the host itself is no donor
+    const std::string base = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
+                             "w1=cq.Workplane('XY',origin=(0,0,5))\n"
+                             "r=w0.workplane(offset=10/2).box(100,60,10).union(w1.sketch().circle(20).finalize()"
+                             ".extrude(30))";
+    const std::string uni = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
+                            "w2=cq.Workplane('ZX',origin=(0,40,0))\n"
+                            "r=w0.workplane(offset=10/2).box(100,60,10).union(w2.workplane(offset=8/2).moveTo(1,2)"
+                            ".cylinder(8,12))";
+    EXPECT_EQ(v[0], std::make_pair(std::string("graft union"), base));
+    EXPECT_EQ(v[1], std::make_pair(std::string("graft union"), uni));
+    EXPECT_EQ(v[2].first, "graft cut");
+    EXPECT_NE(v[2].second.find("\nw1=cq.Workplane('XY',origin=(0,0,5))\nr="), std::string::npos) << v[2].second;
+    EXPECT_NE(v[2].second.find(".cut(w1.workplane(offset=2).moveTo(0,0).box(4,4,4))"), std::string::npos)
+        << v[2].second;
+    for (const auto& [k, t] : v) EXPECT_TRUE(cad::execute_program(t).valid()) << t;
+    EXPECT_TRUE(refine::graft_variants("r=1+", {donor}).empty());  // a host that does not parse: no variants
+}
+
+TEST(Refine, AMissingBodyIsGraftedFromAnotherCandidate) {
+    // The target is a plate with a boss; one candidate has the plate only, the other the boss only (too
+    // far off to win by itself). Moving numbers cannot make a boss; a graft can.
+    const std::string plate = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
+                              "r=w0.workplane(offset=20/2).box(200,120,20)";
+    const std::string target = plate + ".union(w0.workplane(offset=20).moveTo(40,0).cylinder(40,30))";
+    const std::string boss = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
+                             "r=w0.workplane(offset=20).moveTo(40,0).cylinder(40,30)";
+    refine::Scorer scorer(target_of(target));
+    refine::RefineOptions o;
+    o.max_evaluations = 400;
+    const auto r = refine::refine({plate, boss}, scorer, o);
+    ASSERT_TRUE(r.ok());
+    EXPECT_NE(r.program.find(".union("), std::string::npos) << r.program;
+    EXPECT_LT(r.cd_after, scorer.exact({target})[0].cd * 1.5) << r.program;
+    size_t grafts = 0;
+    for (const auto& m : r.moves)
+        if (m.kind == "graft union") grafts += m.accepted;
+    EXPECT_GE(grafts, 1u);
+    o.graft = false;  // without grafts the plate stays a plate
+    const auto plain = refine::refine({plate, boss}, scorer, o);
+    EXPECT_EQ(plain.program.find(".union("), std::string::npos) << plain.program;
+    EXPECT_GT(plain.cd_after, r.cd_after * 2);
+}
+
 TEST(Refine, BoxWithWrongSizesRecoversTheRightOnesExactly) {
     refine::Scorer scorer(target_of(kRight));
     refine::RefineOptions o;

@@ -157,6 +157,10 @@ TEST(NumberText, ShortestRoundTripUpToTheDigitsAsked) {
     EXPECT_EQ(number_text(0.1), "0.1");  // not %.17g's 0.10000000000000001
     EXPECT_EQ(number_text(0.1 + 0.2), "0.30000000000000004");
     EXPECT_EQ(number_text(12), "12");
+    EXPECT_EQ(number_text(200), "200");  // not %.1g's 2e+02
+    EXPECT_EQ(number_text(-0.0001), "-0.0001");
+    EXPECT_EQ(number_text(1e16), "1e+16");
+    EXPECT_EQ(number_text(0), "0");
     EXPECT_EQ(number_text(12, 17, true), "12.0");
     EXPECT_EQ(number_text(-2.5, 17, true), "-2.5");
     EXPECT_EQ(number_text(1.0 / 3, 6), "0.333333");

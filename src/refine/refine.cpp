@@ -18,6 +18,7 @@ using Clock = std::chrono::steady_clock;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int kMaxStepUnits = 32;  // the largest step, in units of the resolution
 constexpr int kMaxRestarts = 3;    // step resets of a converged state
+constexpr size_t kMaxGrafts = 32;  // graft variants tried per structural step
 
 // A direction of the pattern search: one number, or several moving together (a body translated along an
 // axis, or scaled), each by its coefficient times the step.
@@ -229,6 +230,17 @@ public:
         std::vector<std::pair<std::string, std::string>> variants;
         if (o_.structural) {
             variants = structural_variants(s.text);
+            if (o_.graft) {
+                // Bodies of the other programs: the other starts as refined so far, then the valid candidates.
+                std::vector<std::string> donors;
+                if (states_)
+                    for (const State& other : *states_)
+                        if (&other != &s && std::isfinite(other.score)) donors.push_back(other.text);
+                donors.insert(donors.end(), donors_.begin(), donors_.end());
+                auto grafts = graft_variants(s.text, donors);
+                if (grafts.size() > kMaxGrafts) grafts.resize(kMaxGrafts);
+                variants.insert(variants.end(), grafts.begin(), grafts.end());
+            }
             for (size_t i = 0; i < s.par.parameters.size(); ++i) {
                 if (!is_extrusion_depth(s.par.parameters[i]) || s.values[i] == 0) continue;
                 std::vector<double> vals = s.values;
@@ -286,6 +298,8 @@ public:
     bool cancelled_ = false;
     double best_before_ = -1, best_now_ = kInf;
     std::unordered_map<std::string, double> cache_;
+    std::vector<std::string> donors_;             // valid candidates, for grafts
+    const std::vector<State>* states_ = nullptr;  // every start under refinement, for grafts
     std::map<std::string, MoveStats> stats_;
 };
 
@@ -326,6 +340,9 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
     Search search(scorer, options, progress);
     search.best_before_ = out.cd_before;
     std::vector<State> states;
+    states.reserve(programs.size());  // stable addresses: the search reads the other states for grafts
+    search.states_ = &states;
+    for (int i : order) search.donors_.push_back(programs[size_t(i)]);
     // Adds states for programs[i] of `which`, scored in one batch, and their reports. A start whose own
     // text fails the cheap evaluation (rare: the coarse mesh) is not searched.
     auto add_starts = [&](const std::vector<int>& which) {

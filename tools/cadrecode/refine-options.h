@@ -31,6 +31,7 @@ inline void add_refine_options(CLI::App* cmd, refine::RefineOptions& o, const st
         ->capture_default_str()
         ->check(in_range(1, 64, "a number of candidates"));
     cmd->add_flag("!--no-structural", o.structural, "only move numbers (no dropped operands, no flipped extrusions)");
+    cmd->add_flag("!--no-graft", o.graft, "no bodies taken from the other candidates");
 }
 
 // Draws "refine [#####     ] 7.1/15 s  CD 12.40 -> 3.21" as the search goes.

@@ -16,8 +16,9 @@
 //     (literals of one role and value move together; divisors and zero origin components stay), steps that
 //     double after a success and halve after a failure, down to `resolution` (1: integers, so the result is
 //     still a CAD-Recode v1.5 program);
-//   structural: when the numbers have converged, drop a union or cut operand, a sketch primitive or face, or
-//     flip an extrusion's direction, each kept only when the score improves;
+//   structural: when the numbers have converged, drop a union or cut operand, a sketch primitive or face,
+//     flip an extrusion's direction, or graft a body of another candidate (a union or cut operand, or its
+//     base, with its workplanes), each kept only when the score improves;
 //   several starts: the best few valid candidates get a share of the budget, then the best continues.
 // Deterministic: the same programs, target, options and seed give the same result when the budget is a
 // number of evaluations (max_evaluations); with a time budget the result depends on where time ran out.
@@ -106,12 +107,14 @@ struct RefineOptions {
     double resolution = 1.0;     // the finest step of a number, in program units
     int starts = 3;              // valid candidates refined (the best by exact score first)
     bool structural = true;      // structural moves after the numbers converge
+    bool graft = true;           // among them, bodies taken from the other candidates (needs structural)
     double first_share = 0.5;    // share of the budget split among the starts; the rest goes to the best
 };
 
 // How one kind of move did.
 struct MoveStats {
-    std::string kind;  // "number", "drop union", "drop cut", "drop sketch primitive", "drop face", "flip extrusion"
+    std::string kind;  // "number", "move body", "scale body", "drop union", "drop cut", "drop sketch primitive",
+                       // "drop face", "flip extrusion", "graft union", "graft cut"
     size_t tried = 0, accepted = 0;
     double gain = 0;  // sum of the cheap score's decreases from accepted moves
 };
@@ -165,5 +168,10 @@ size_t search_samples(const ScorerOptions& o, double area);
 std::string render_numbers(const edit::Parametrized& p, const std::vector<double>& values);
 // Structural variants of a program: (kind, text) pairs, in program order.
 std::vector<std::pair<std::string, std::string>> structural_variants(const std::string& program);
+// The program with one body of another program added: each union or cut operand of a donor's result chain,
+// and its base (as a union), appended to the program's own chain, with the workplanes it uses copied under
+// fresh names. (kind "graft union" / "graft cut", text) pairs; donors equal to the program are skipped.
+std::vector<std::pair<std::string, std::string>> graft_variants(const std::string& program,
+                                                                const std::vector<std::string>& donors);
 
 }  // namespace cadrecode::refine

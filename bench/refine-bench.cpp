@@ -11,7 +11,7 @@
 //      1 to 4 units), evaluated two at a time as the search does, in evaluations per second.
 // The last line is machine-readable: "BENCH refine key=value ...".
 //
-//   bench_refine --recovery N [--seconds S | --evaluations E] [--data DIR] [--seed K]
+//   bench_refine --recovery N [--seconds S | --evaluations E] [--data DIR] [--seed K] [--dump DIR]
 //
 // Recovery instead: N real programs with every number (every parametrize parameter) moved by a random 1
 // to 8 units (seeded; sizes stay positive), refined for S seconds (or E evaluations) against their own CadQuery meshes; the
@@ -63,10 +63,10 @@ std::vector<cadrecode::geometry::Vec3> target_of(const fs::path& program, uint64
 }
 
 int run_recovery(const std::vector<fs::path>& programs, size_t n, double seconds, size_t evaluations, uint64_t seed,
-                 int workers) {
+                 int workers, const std::string& dump) {
     using namespace cadrecode;
     std::mt19937_64 rng(seed);
-    size_t recovered = 0, tried = 0, invalid_start = 0;
+    size_t recovered = 0, tried = 0, invalid_start = 0, repaired = 0, recovered_repaired = 0;
     std::vector<double> before, after, times;
     for (size_t k = 0; k < programs.size() && tried < n; ++k) {
         const std::string src = util::read_file(programs[k].string());
@@ -79,6 +79,7 @@ int run_recovery(const std::vector<fs::path>& programs, size_t n, double seconds
             v.push_back(x);
         }
         const std::string moved = refine::render_numbers(par, v);
+        if (!dump.empty()) util::write_program_file(dump + "/" + programs[k].stem().string() + ".py", moved);
         ++tried;
         refine::ScorerOptions so;
         so.workers = workers;
@@ -91,20 +92,25 @@ int run_recovery(const std::vector<fs::path>& programs, size_t n, double seconds
         const double dt = ms_since(t0) / 1000;
         if (!r.ok()) {
             ++invalid_start;
-            std::printf("%-28s start invalid\n", programs[k].stem().string().c_str());
+            std::printf("%-28s start invalid, not repaired\n", programs[k].stem().string().c_str());
             continue;
         }
         before.push_back(r.cd_before);
         after.push_back(r.cd_after);
         times.push_back(dt);
         recovered += r.cd_after <= 0.3;
-        std::printf("%-28s %3zu numbers  CD %8.3f -> %7.3f  %5zu evaluations %5.1f s\n",
-                    programs[k].stem().string().c_str(), par.parameters.size(), r.cd_before, r.cd_after, r.evaluations, dt);
+        repaired += r.repaired;
+        recovered_repaired += r.repaired && r.cd_after <= 0.3;
+        std::printf("%-28s %3zu numbers  CD %8.3f -> %7.3f  %5zu evaluations %5.1f s%s\n",
+                    programs[k].stem().string().c_str(), par.parameters.size(), r.cd_before, r.cd_after, r.evaluations, dt,
+                    r.repaired ? "  (invalid start, repaired)" : "");
         std::fflush(stdout);
     }
-    std::printf("BENCH refine_recovery programs=%zu invalid_start=%zu recovered=%zu share=%.3f median_before=%.3f "
-                "median_after=%.3f median_seconds=%.2f budget_s=%.1f budget_evaluations=%zu\n",
-                tried, invalid_start, recovered, tried ? double(recovered) / double(tried) : 0.0, median(before),
+    std::printf("BENCH refine_recovery programs=%zu invalid_start=%zu repaired=%zu recovered=%zu recovered_repaired=%zu "
+                "share=%.3f median_before=%.3f median_after=%.3f median_seconds=%.2f budget_s=%.1f "
+                "budget_evaluations=%zu\n",
+                tried, invalid_start, repaired, recovered, recovered_repaired,
+                tried ? double(recovered) / double(tried) : 0.0, median(before),
                 median(after), median(times), evaluations ? 0.0 : seconds, evaluations);
     return 0;
 }
@@ -117,6 +123,7 @@ int main(int argc, char** argv) {
     size_t count = 40, mutants = 20;
     int workers = 2;
     size_t recovery = 0;
+    std::string dump;  // --dump DIR: the perturbed programs of --recovery are written there
     double seconds = 10;
     size_t evaluations_budget = 0;
     uint64_t seed = 1;
@@ -129,6 +136,7 @@ int main(int argc, char** argv) {
         else if (!std::strcmp(argv[i], "--count")) count = std::stoul(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--mutants")) mutants = std::stoul(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--workers")) workers = std::stoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--dump")) dump = argv[i + 1];
         else {
             std::fprintf(stderr, "usage: bench_refine [--data DIR] [--count N] [--mutants M] [--workers W]\n");
             return 2;
@@ -144,7 +152,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_refine: no .py/.stl pairs in %s\n", data.c_str());
         return 2;
     }
-    if (recovery > 0) return run_recovery(programs, recovery, seconds, evaluations_budget, seed, workers);
+    if (recovery > 0) return run_recovery(programs, recovery, seconds, evaluations_budget, seed, workers, dump);
     if (programs.size() > count) programs.resize(count);
     refine::ScorerOptions so;
     so.workers = workers;

@@ -14,6 +14,7 @@
 
 #include "cadrecode/cad/executor.h"
 #include "cadrecode/geometry/sampling.h"
+#include "cadrecode/io/mesh-io.h"
 #include "cadrecode/refine/refine.h"
 #include "cadrecode/util/files.h"
 #include "cadrecode/util/worker-pool.h"
@@ -258,11 +259,36 @@ TEST(Refine, NoValidStartFailsCleanly) {
     refine::Scorer scorer(target_of(kRight));
     refine::RefineOptions o;
     o.max_evaluations = 50;
+    o.repair = false;
     const auto r = refine::refine({kInvalid, "import cadquery as cq\nr=cq.Workplane('XY').box(0,1,1)"}, scorer, o);
     EXPECT_FALSE(r.ok());
     EXPECT_EQ(r.start, -1);
     EXPECT_TRUE(r.program.empty());
     EXPECT_EQ(r.evaluations, 0u);
+    // With repair (the default) a program that no single move makes valid still fails cleanly.
+    o.repair = true;
+    const auto again = refine::refine({kInvalid}, scorer, o);
+    EXPECT_FALSE(again.ok());
+    EXPECT_FALSE(again.repaired);
+    EXPECT_TRUE(again.program.empty());
+}
+
+TEST(Refine, AnInvalidStartIsRepairedByOneMoveAndThenFitted) {
+    // A zero height makes the only candidate invalid; one number moved makes it valid, then the search fits it.
+    const std::string flat = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-25))\n"
+                             "r=w0.workplane(offset=0).moveTo(0,0).box(200,100,0)";
+    ASSERT_FALSE(cad::execute_program(flat).valid());
+    refine::Scorer scorer(target_of(kRight));
+    refine::RefineOptions o;
+    o.max_evaluations = 800;
+    const auto r = refine::refine({kInvalid, flat}, scorer, o);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r.repaired);
+    EXPECT_EQ(r.start, 1);
+    EXPECT_TRUE(cad::execute_program(r.program).valid()) << r.program;
+    EXPECT_LT(r.cd_after, 0.5) << r.program;
+    EXPECT_LE(r.cd_after, r.cd_before);
+    EXPECT_NE(r.program.find("box(200,100,50)"), std::string::npos) << r.program;
 }
 
 TEST(RefineCli, FitsAPerturbedRealProgramToItsMesh) {
@@ -297,4 +323,35 @@ TEST(RefineCli, FitsAPerturbedRealProgramToItsMesh) {
     const auto nofolder = test::cli("refine " + in + " " + id + ".stl -o " + (tmp.path() / "no/out.py").string());
     EXPECT_EQ(nofolder.code, 2) << nofolder.out;
     EXPECT_NE(nofolder.out.find("does not exist"), std::string::npos) << nofolder.out;
+}
+
+// A real program's numbers moved (bench_refine --recovery's seed 1): the search walks into a sketch whose
+// edges overlap, which the cheap evaluation (no BRepCheck) scores well but is no valid solid. Improvements
+// are checked with BRepCheck before they are kept; without that check the whole search was thrown away at
+// the exact judgement and the start came back unchanged (CD 1.16).
+TEST(Refine, ImprovementsThatFailBRepCheckAreNotKept) {
+    const std::string data = test::shared_data_dir();
+    if (data.empty()) GTEST_SKIP() << "../shared/data is absent";
+    const std::string moved =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,54))\n"
+        "r=w0.sketch().segment((-45,-102),(-39,-93)).segment((-5,-5)).segment((10,-5)).segment((10,8))"
+        ".segment((2,8)).segment((32,104)).segment((31,103)).segment((-9,8)).segment((-18,8)).segment((-18,-5))"
+        ".segment((-6,-5)).close().assemble().finalize().extrude(-96)";
+    const geometry::Mesh gt = io::read_mesh(data + "/cadrecode-v1.5/train_batch_63_631297.stl");
+    geometry::Mesh m = gt;
+    for (auto& v : m.vertices)
+        for (double& x : v) x /= 100.0;  // the programs' +-100 frame is the model frame times 100
+    refine::Scorer scorer(geometry::sample_surface(m, 4096, 3).points);
+    refine::RefineOptions o;
+    o.max_evaluations = 800;
+    const auto r = refine::refine({moved}, scorer, o);
+    ASSERT_TRUE(r.ok());
+    EXPECT_GT(r.cd_before, 1.0);
+    EXPECT_LT(r.cd_after, 0.3) << r.program;
+    EXPECT_GE(r.failed_checks, 1u);
+    EXPECT_TRUE(cad::execute_program(r.program).valid()) << r.program;
+    o.check_accepted = false;  // the search as it was: its end fails the exact checks
+    const auto unchecked = refine::refine({moved}, scorer, o);
+    EXPECT_EQ(unchecked.checks, 0u);
+    EXPECT_GT(unchecked.cd_after, 1.0) << unchecked.program;
 }

@@ -93,7 +93,7 @@ Input read_input(const std::string& path) {
 }
 
 const std::string& ReconstructResult::program() const {
-    if (best < 0) throw std::logic_error("no valid candidate");
+    if (!ok()) throw std::logic_error("no valid candidate");
     return improved() ? refined.program : candidates[std::size_t(best)].program;
 }
 
@@ -192,7 +192,7 @@ void score_and_refine(ReconstructResult& res, const std::vector<std::string>& pr
     }
     if (progress) progress("score", programs.size(), programs.size());
     res.score_ms = ms_since(t0);
-    if (!res.ok() || !options.refine_enabled()) return;
+    if (!options.refine_enabled()) return;  // (with no valid candidate, refinement may still repair one)
     t0 = std::chrono::steady_clock::now();
     const refine::RefineOptions& ro = options.refine;
     const std::size_t total = ro.max_evaluations > 0 ? ro.max_evaluations : std::size_t(ro.seconds * 1000);
@@ -281,7 +281,10 @@ ReconstructResult refine_programs(const Input& input, const std::vector<std::str
     return res;
 }
 
+bool ReconstructResult::repaired() const { return best < 0 && refined.ok() && refined.repaired; }
+
 bool ReconstructResult::improved() const {
+    if (repaired()) return true;
     return ok() && refined.ok() && refined.cd_after >= 0 && refined.cd_after <= candidates[std::size_t(best)].cd &&
            refined.program != candidates[std::size_t(best)].program;
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <unordered_map>
 
 #include "cadrecode/refine/refine.h"
@@ -19,6 +20,10 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int kMaxStepUnits = 32;  // the largest step, in units of the resolution
 constexpr int kMaxRestarts = 3;    // step resets of a converged state
 constexpr size_t kMaxGrafts = 32;  // graft variants tried per structural step
+constexpr size_t kMaxRepairs = 400;   // variants of an invalid program tried to repair it
+constexpr size_t kRepairChecks = 5;   // of those valid in the cheap evaluation, judged exactly
+constexpr size_t kRepairSources = 3;  // invalid programs tried when none is valid
+constexpr size_t kFallbackDepth = 64; // a final program that fails the exact judgement: the trail looked back
 
 // A direction of the pattern search: one number, or several moving together (a body translated along an
 // axis, or scaled), each by its coefficient times the step.
@@ -41,6 +46,9 @@ struct State {
     int start = -1;
     size_t evaluations = 0;
     int restarts = 0;        // times the steps were reset to their first sizes after converging
+    // The programs accepted before `text`, oldest first: the cheap evaluation skips BRepCheck, so the final
+    // program can fail the exact judgement; the latest of these that passes it is kept then.
+    std::vector<std::string> trail;
     bool numbers_converged() const { return std::all_of(steps.begin(), steps.end(), [](int s) { return s == 0; }); }
     bool converged() const { return structural_done && numbers_converged(); }
 };
@@ -90,6 +98,26 @@ public:
         std::vector<double> out;
         for (const std::string& t : texts) out.push_back(cache_.at(t));
         return out;
+    }
+
+    // The index of the best improvement below `current` that also passes BRepCheck (which the cheap
+    // evaluation skips: a sketch whose edges came to overlap meshes and scores well, but is no valid solid);
+    // the ones that fail are scored +inf from then on. scores.size() when none is left.
+    size_t checked_improvement(const std::vector<std::string>& texts, std::vector<double>& scores, double current) {
+        for (;;) {
+            const size_t best = best_improvement(scores, current);
+            if (best == scores.size() || !o_.check_accepted) return best;
+            auto it = checked_.find(texts[best]);
+            if (it == checked_.end()) {
+                const double hard = o_.max_evaluations == 0 ? std::max(0.2, o_.seconds - elapsed() + 0.1) : 0;
+                it = checked_.emplace(texts[best], scorer_.check({texts[best]}, hard)[0].valid()).first;
+                ++checks_;
+            }
+            if (it->second) return best;
+            ++failed_checks_;
+            scores[best] = kInf;
+            cache_[texts[best]] = kInf;
+        }
     }
 
     void report(const State& s) {
@@ -203,9 +231,9 @@ public:
             for (size_t d : dirs) s.steps[d] = 0;
             return;
         }
-        const std::vector<double> scores = quick(texts, &s);
+        std::vector<double> scores = quick(texts, &s);
         for (const Move& m : moves) stats_[s.dirs[m.dir].kind].tried++;
-        const size_t best = best_improvement(scores, s.score);
+        const size_t best = checked_improvement(texts, scores, s.score);
         std::map<size_t, bool> improved;
         for (size_t k = 0; k < texts.size(); ++k) improved[moves[k].dir] |= scores[k] < s.score;
         for (size_t d : dirs) {
@@ -220,6 +248,7 @@ public:
             st.accepted++;
             st.gain += s.score - scores[best];
             s.values = moves[best].values;
+            s.trail.push_back(s.text);
             s.text = texts[best];
             s.score = scores[best];
         }
@@ -252,9 +281,9 @@ public:
         if (variants.empty()) return;
         std::vector<std::string> texts;
         for (const auto& v : variants) texts.push_back(v.second);
-        const std::vector<double> scores = quick(texts, &s);
+        std::vector<double> scores = quick(texts, &s);
         for (const auto& v : variants) stats_[v.first].tried++;
-        const size_t best = best_improvement(scores, s.score);
+        const size_t best = checked_improvement(texts, scores, s.score);
         if (best == texts.size()) return;
         MoveStats& st = stats_[variants[best].first];
         st.accepted++;
@@ -274,7 +303,36 @@ public:
             next.steps.clear();
             next.score = scores[best];
         }
+        next.trail = std::move(s.trail);
+        next.trail.push_back(s.text);
         s = std::move(next);
+    }
+
+    // Programs one move away from an invalid one (a structural drop, or one number moved by 1, 2, 4 or 8
+    // steps), the valid ones best first: the ways to repair it.
+    std::vector<std::string> repairs(const std::string& text) {
+        const State s = make_state(text, -1);
+        std::vector<std::string> texts;
+        for (const auto& v : structural_variants(text)) texts.push_back(v.second);
+        for (int mag : {1, 2, 4, 8})
+            for (size_t i = 0; i < s.par.parameters.size(); ++i)
+                for (int sign : {1, -1}) {
+                    std::vector<double> vals = s.values;
+                    vals[i] += sign * mag * res_;
+                    if (s.par.parameters[i].positive && vals[i] <= 0) continue;
+                    texts.push_back(render_numbers(s.par, vals));
+                }
+        if (texts.size() > kMaxRepairs) texts.resize(kMaxRepairs);
+        MoveStats& st = stats_["repair"];
+        st.tried += texts.size();
+        const std::vector<double> scores = quick(texts, nullptr);
+        std::vector<size_t> idx;
+        for (size_t k = 0; k < texts.size(); ++k)
+            if (std::isfinite(scores[k])) idx.push_back(k);
+        std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
+        std::vector<std::string> out;
+        for (size_t k : idx) out.push_back(texts[k]);
+        return out;
     }
 
     // Refines s until it converges, the budget runs out, or `stop` says so.
@@ -298,6 +356,8 @@ public:
     bool cancelled_ = false;
     double best_before_ = -1, best_now_ = kInf;
     std::unordered_map<std::string, double> cache_;
+    std::unordered_map<std::string, bool> checked_;  // BRepCheck verdicts of improvements
+    size_t checks_ = 0, failed_checks_ = 0;
     std::vector<std::string> donors_;             // valid candidates, for grafts
     const std::vector<State>* states_ = nullptr;  // every start under refinement, for grafts
     std::map<std::string, MoveStats> stats_;
@@ -305,10 +365,13 @@ public:
 
 }  // namespace
 
-RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, const RefineOptions& options,
+RefineResult refine(const std::vector<std::string>& given, Scorer& scorer, const RefineOptions& options,
                     const ProgressFn& progress, const std::vector<Score>* exact_scores) {
     RefineResult out;
     const auto t0 = Clock::now();
+    std::vector<std::string> programs = given;  // plus a repaired program, when one is made
+    std::vector<int> origin(given.size());      // programs[i] came from given[origin[i]]
+    std::iota(origin.begin(), origin.end(), 0);
     std::vector<Score> exact;
     if (exact_scores && exact_scores->size() == programs.size())
         exact = *exact_scores;
@@ -319,6 +382,35 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
     for (size_t i = 0; i < programs.size(); ++i)
         if (exact[i].valid()) order.push_back(int(i));
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return exact[size_t(a)].cd < exact[size_t(b)].cd; });
+    Search search(scorer, options, progress);
+    if (order.empty() && options.repair) {
+        // No valid start: the first few invalid programs that differ, each by its best valid neighbours.
+        std::vector<std::string> sources;
+        for (const std::string& p : given)
+            if (sources.size() < kRepairSources && std::find(sources.begin(), sources.end(), p) == sources.end())
+                sources.push_back(p);
+        for (size_t k = 0; k < sources.size() && order.empty() && !search.out_of_budget(); ++k) {
+            std::vector<std::string> fixes = search.repairs(sources[k]);
+            if (fixes.size() > kRepairChecks) fixes.resize(kRepairChecks);
+            const std::vector<Score> judged = scorer.exact(fixes);
+            for (size_t j = 0; j < fixes.size(); ++j) {
+                if (!judged[j].valid() || (!order.empty() && judged[j].cd >= exact[size_t(order[0])].cd)) continue;
+                if (order.empty()) {
+                    programs.push_back(fixes[j]);
+                    exact.push_back(judged[j]);
+                    origin.push_back(int(std::find(given.begin(), given.end(), sources[k]) - given.begin()));
+                    order.push_back(int(programs.size() - 1));
+                } else {
+                    programs.back() = fixes[j];
+                    exact.back() = judged[j];
+                }
+            }
+        }
+        if (!order.empty()) {
+            out.repaired = true;
+            search.stats_["repair"].accepted++;
+        }
+    }
     if (order.empty()) {
         out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
         return out;
@@ -332,12 +424,11 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
         if (dup) continue;
         (int(starts.size()) < std::max(1, options.starts) ? starts : later).push_back(i);
     }
-    out.start = starts[0];
+    out.start = origin[size_t(starts[0])];
     out.program = programs[size_t(starts[0])];
     out.cd_before = out.cd_after = exact[size_t(starts[0])].cd;
     out.objective_before = out.objective_after = exact[size_t(starts[0])].objective;
 
-    Search search(scorer, options, progress);
     search.best_before_ = out.cd_before;
     std::vector<State> states;
     states.reserve(programs.size());  // stable addresses: the search reads the other states for grafts
@@ -361,7 +452,7 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
                 s.structural_done = true;
             }
             StartReport r;
-            r.program = s.start;
+            r.program = origin[size_t(s.start)];
             r.exact_before = exact[size_t(s.start)].cd;
             r.quick_before = std::isfinite(s.score) ? s.score : -1;
             out.starts.push_back(r);
@@ -414,10 +505,34 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
     }
     const auto judged = scorer.exact(finals);
     std::vector<double> objective_after(states.size(), kInf);
+    std::vector<std::string> final_text(states.size());
+    std::vector<std::string> fallbacks;  // earlier programs of the states whose final one failed, judged together
+    std::vector<size_t> fallback_of;
     for (size_t j = 0; j < judged.size(); ++j) {
         const size_t k = which[j];
         out.starts[k].exact_after = judged[j].valid() ? judged[j].cd : -1;
-        if (judged[j].valid()) objective_after[k] = judged[j].objective;
+        if (judged[j].valid()) {
+            objective_after[k] = judged[j].objective;
+            final_text[k] = finals[j];
+            continue;
+        }
+        // The newest programs of its trail, 1, 2, 4, ... acceptances back (the start itself excluded).
+        const std::vector<std::string>& trail = states[k].trail;
+        for (size_t back = 1; back <= trail.size() && back <= kFallbackDepth; back *= 2) {
+            const std::string& t = trail[trail.size() - back];
+            if (t == programs[size_t(states[k].start)]) break;
+            fallbacks.push_back(t);
+            fallback_of.push_back(k);
+        }
+    }
+    const auto fallback_scores = scorer.exact(fallbacks);
+    for (size_t j = 0; j < fallbacks.size(); ++j) {
+        const size_t k = fallback_of[j];
+        if (!fallback_scores[j].valid() || !(fallback_scores[j].objective < objective_after[k])) continue;
+        if (final_text[k].empty()) out.fallbacks++;
+        objective_after[k] = fallback_scores[j].objective;
+        out.starts[k].exact_after = fallback_scores[j].cd;
+        final_text[k] = fallbacks[j];
     }
     for (size_t k = 0; k < states.size(); ++k) {
         out.starts[k].quick_after = std::isfinite(states[k].score) ? states[k].score : -1;
@@ -428,12 +543,14 @@ RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, co
         if (cd >= 0 && cd <= out.cd_before && objective_after[k] < out.objective_after) {
             out.cd_after = cd;
             out.objective_after = objective_after[k];
-            out.program = states[k].text;
-            out.start = states[k].start;
+            out.program = final_text[k];
+            out.start = origin[size_t(states[k].start)];
         }
     }
     out.evaluations = search.evaluations_;
     out.invalid_evaluations = search.invalid_;
+    out.checks = search.checks_;
+    out.failed_checks = search.failed_checks_;
     out.worker_restarts = scorer.restarts();
     out.cancelled = search.cancelled_;
     for (auto& [kind, st] : search.stats_) {
@@ -457,6 +574,10 @@ std::string result_to_json(const RefineResult& r, int indent) {
     j["worker_restarts"] = r.worker_restarts;
     j["seconds"] = r.seconds;
     j["cancelled"] = r.cancelled;
+    j["repaired"] = r.repaired;
+    j["fallbacks"] = r.fallbacks;
+    j["checks"] = r.checks;
+    j["failed_checks"] = r.failed_checks;
     j["moves"] = nlohmann::json::array();
     for (const MoveStats& m : r.moves)
         j["moves"].push_back({{"kind", m.kind}, {"tried", m.tried}, {"accepted", m.accepted}, {"gain", m.gain}});

@@ -67,7 +67,7 @@ struct Scorer::Impl {
 
 namespace {
 
-// Runs in a worker. Mode 'q': the cheap objective; 'x': the exact score.
+// Runs in a worker. Mode 'q': the cheap objective; 'x': the exact score; 'c': validity with BRepCheck only.
 Score evaluate(const geometry::NearestNeighbours& dense, const geometry::NearestNeighbours& subset, const Frame& target_frame,
                const ScorerOptions& o, char mode, const std::string& source) {
     cad::ExecOptions eo;
@@ -76,9 +76,22 @@ Score evaluate(const geometry::NearestNeighbours& dense, const geometry::Nearest
     eo.check = !quick;
     eo.tessellate = !quick;
     eo.properties = !quick;  // the exact volume integral costs more than the cheap check on the mesh below
+    if (mode == 'c') {  // validity only
+        eo.time_limit_s = o.search_time_limit_s;
+        eo.check = true;
+        eo.tessellate = false;
+        eo.properties = false;
+    }
     const cad::ExecResult r = cad::execute_program(source, eo);
     Score s;
     s.verdict = r.verdict;
+    if (mode == 'c') {
+        if (r.valid())
+            s.cd = s.renormalized_cd = s.objective = 0;
+        else
+            s.message = r.error_text();
+        return s;
+    }
     if (!r.valid() || !r.shape) {
         s.message = r.error_text();
         return s;
@@ -163,10 +176,18 @@ std::vector<Score> Scorer::run(char mode, const std::vector<std::string>& progra
 
 std::vector<Score> Scorer::exact(const std::vector<std::string>& programs) { return run('x', programs, 0); }
 
-std::vector<Score> Scorer::quick(const std::vector<std::string>& programs, double hard_limit_s) {
+std::vector<Score> Scorer::check(const std::vector<std::string>& programs, double hard_limit_s) {
+    return run('c', programs, search_hard_limit(hard_limit_s));
+}
+
+double Scorer::search_hard_limit(double hard_limit_s) const {
     double limit = options_.search_time_limit_s > 0 ? options_.search_time_limit_s + 1.0 : 0;
     if (hard_limit_s > 0 && (limit <= 0 || hard_limit_s < limit)) limit = hard_limit_s;
-    return run('q', programs, limit);
+    return limit;
+}
+
+std::vector<Score> Scorer::quick(const std::vector<std::string>& programs, double hard_limit_s) {
+    return run('q', programs, search_hard_limit(hard_limit_s));
 }
 
 }  // namespace cadrecode::refine

@@ -381,7 +381,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
             const auto r = recon::reconstruct(in, writer, ro);
             if (r.ok()) {
                 ++valid;
-                cds.push_back(r.candidates[size_t(r.best)].cd);
+                cds.push_back(r.cd());
             }
         }
         net->train();

@@ -183,8 +183,13 @@ Runner add_reconstruct_command(CLI::App& app) {
             std::printf("%s -> %s (numbers in %s)\n", a->input.c_str(), a->out.c_str(), frame_note.c_str());
             std::printf("  model      %s (%lld parameters, %s)\n", model_dir.c_str(),
                         (long long)lm.model.parameter_count(), lm.model.dtype().c_str());
-            std::printf("  candidates %d valid of %d; chosen #%d, CD x1000 to the input %.4f\n", res.valid_count(),
-                        int(res.candidates.size()), res.best, res.candidates[size_t(res.best)].cd);
+            if (res.repaired())
+                std::printf("  candidates 0 valid of %d; candidate #%d repaired (one move away), CD x1000 to the input "
+                            "%.4f\n",
+                            int(res.candidates.size()), res.refined.start, res.refined.cd_before);
+            else
+                std::printf("  candidates %d valid of %d; chosen #%d, CD x1000 to the input %.4f\n", res.valid_count(),
+                            int(res.candidates.size()), res.best, res.candidates[size_t(res.best)].cd);
             if (res.refined.ok())
                 std::printf("  refined    CD x1000 %.4f -> %.4f (%zu evaluations, %.1f s)%s\n", res.refined.cd_before,
                             res.cd(), res.refined.evaluations, res.refined.seconds,

@@ -78,8 +78,10 @@ Runner add_refine_command(CLI::App& app) {
         if (!a->quiet) {
             const refine::RefineResult& r = res.refined;
             std::printf("%s -> %s\n", a->input.c_str(), a->out.c_str());
-            std::printf("  CD x1000 to the input %.4f -> %.4f (start: %s)\n", res.candidates[size_t(res.best)].cd, res.cd(),
-                        paths[size_t(r.start >= 0 ? r.start : res.best)].c_str());
+            std::printf("  CD x1000 to the input %.4f -> %.4f (start: %s%s)\n",
+                        res.repaired() ? r.cd_before : res.candidates[size_t(res.best)].cd, res.cd(),
+                        paths[size_t(r.start >= 0 ? r.start : res.best)].c_str(),
+                        res.repaired() ? ", invalid, repaired by one move" : "");
             std::printf("  search   %zu evaluations (%zu invalid), %.1f s%s\n", r.evaluations, r.invalid_evaluations,
                         r.seconds, r.cancelled ? ", stopped" : "");
             for (const auto& m : r.moves)

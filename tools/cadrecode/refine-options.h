@@ -32,6 +32,7 @@ inline void add_refine_options(CLI::App* cmd, refine::RefineOptions& o, const st
         ->check(in_range(1, 64, "a number of candidates"));
     cmd->add_flag("!--no-structural", o.structural, "only move numbers (no dropped operands, no flipped extrusions)");
     cmd->add_flag("!--no-graft", o.graft, "no bodies taken from the other candidates");
+    cmd->add_flag("!--no-repair", o.repair, "with no valid program, give up instead of trying its neighbours");
 }
 
 // Draws "refine [#####     ] 7.1/15 s  CD 12.40 -> 3.21" as the search goes.

@@ -106,8 +106,10 @@ struct ReconstructResult {
     refine::RefineResult refined;       // when refinement ran (refined.ok())
     double sample_ms = 0, write_ms = 0, score_ms = 0, refine_ms = 0, total_ms = 0;  // score: execute + score
 
-    bool ok() const { return best >= 0; }
-    // True when refinement found a program closer to the input than the best candidate.
+    bool ok() const { return best >= 0 || repaired(); }
+    // No candidate was valid, and refinement repaired one (refined.start names it; best stays -1).
+    bool repaired() const;
+    // True when refinement found a program closer to the input than the best candidate (or repaired one).
     bool improved() const;
     // The result: the refined program when improved(), else the chosen candidate's; throws
     // std::logic_error when !ok().

@@ -88,6 +88,8 @@ public:
     // The search objective: no BRepCheck, coarse tessellation, search_points samples. `hard_limit_s` > 0
     // kills an evaluation earlier than search_time_limit_s + 1 s (the search's budget is running out).
     std::vector<Score> quick(const std::vector<std::string>& programs, double hard_limit_s = 0);
+    // Validity alone, with BRepCheck (no tessellation, no distance): Score::valid() and the verdict.
+    std::vector<Score> check(const std::vector<std::string>& programs, double hard_limit_s = 0);
 
     size_t evaluations() const { return evaluations_; }
     size_t restarts() const;  // workers replaced after a crash or a hang
@@ -95,6 +97,7 @@ public:
 
 private:
     std::vector<Score> run(char mode, const std::vector<std::string>& programs, double hard_limit_s);
+    double search_hard_limit(double hard_limit_s) const;  // of a cheap evaluation or a check
     struct Impl;
     std::unique_ptr<Impl> impl_;
     ScorerOptions options_;
@@ -108,6 +111,8 @@ struct RefineOptions {
     int starts = 3;              // valid candidates refined (the best by exact score first)
     bool structural = true;      // structural moves after the numbers converge
     bool graft = true;           // among them, bodies taken from the other candidates (needs structural)
+    bool repair = true;          // with no valid program, start from a valid one a single move away
+    bool check_accepted = true;  // an improvement is kept only when it also passes BRepCheck
     double first_share = 0.5;    // share of the budget split among the starts; the rest goes to the best
 };
 
@@ -147,13 +152,20 @@ struct RefineResult {
     size_t evaluations = 0, invalid_evaluations = 0, worker_restarts = 0;
     double seconds = 0;         // search and final scoring
     bool cancelled = false;
+    bool repaired = false;      // no given program was valid: the start is one a single move away from one
+                                // (`start` names it; cd_before is the repaired program's)
+    size_t checks = 0, failed_checks = 0;  // improvements checked with BRepCheck, and those that failed it
+    size_t fallbacks = 0;       // starts whose final program failed the exact checks (BRepCheck, which the
+                                // cheap evaluation skips) and fell back to an earlier program of their search
     std::vector<MoveStats> moves;
     std::vector<StartReport> starts;
     bool ok() const { return start >= 0; }
 };
 
 // Refines `programs` (candidates of one input) against the scorer's target. `exact_scores`, when given
-// (one per program), saves scoring the starts again. An empty or all-invalid set gives !ok().
+// (one per program), saves scoring the starts again. When no program is valid, the best valid program a
+// single move away from one of them (a structural drop, or one number moved) is the start (`repaired`);
+// an empty set, or one that no single move makes valid, gives !ok().
 RefineResult refine(const std::vector<std::string>& programs, Scorer& scorer, const RefineOptions& options,
                     const ProgressFn& progress = {}, const std::vector<Score>* exact_scores = nullptr);
 

@@ -128,13 +128,21 @@ TEST(Parametrize, EqualValuesOfOneLoopShareOnlyWhenEqual) {
 
 TEST(Parametrize, RenameValidates) {
     edit::Parametrized p = edit::parametrize(kExample);
-    EXPECT_NE(edit::rename_parameters(p, {{"plate1_depth", "w0"}}), "");            // a program name
-    EXPECT_NE(edit::rename_parameters(p, {{"plate1_depth", "class"}}), "");         // a keyword
-    EXPECT_NE(edit::rename_parameters(p, {{"plate1_depth", "2x"}}), "");            // not an identifier
-    EXPECT_NE(edit::rename_parameters(p, {{"plate1_depth", "boss1_radius"}}), "");  // a duplicate
-    EXPECT_NE(edit::rename_parameters(p, {{"nope", "x"}}), "");
+    auto refusal = [&](const std::map<std::string, std::string>& names) {
+        try {
+            edit::rename_parameters(p, names);
+        } catch (const std::invalid_argument& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_EQ(refusal({{"plate1_depth", "w0"}}), "'w0' is a name the program or the notebook already uses");
+    EXPECT_EQ(refusal({{"plate1_depth", "class"}}), "'class' is not a Python identifier");  // a keyword
+    EXPECT_EQ(refusal({{"plate1_depth", "2x"}}), "'2x' is not a Python identifier");
+    EXPECT_EQ(refusal({{"plate1_depth", "boss1_radius"}}), "'boss1_radius' is given to two parameters");
+    EXPECT_EQ(refusal({{"nope", "x"}}), "unknown parameter 'nope'");
     EXPECT_EQ(defaults(p).count("plate1_depth"), 1u);
-    EXPECT_EQ(edit::rename_parameters(p, {{"plate1_depth", "plate_thickness"}}, {{"plate1_depth", "base plate"}}), "");
+    edit::rename_parameters(p, {{"plate1_depth", "plate_thickness"}}, {{"plate1_depth", "base plate"}});
     EXPECT_EQ(defaults(p)["plate_thickness"], "-44");
     EXPECT_NE(p.program().find("extrude(plate_thickness)"), std::string::npos);
     expect_same_solid(kExample, p.program(), "renamed");

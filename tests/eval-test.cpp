@@ -1,6 +1,8 @@
 // The evaluation harness end to end on small fixtures: matching, candidate selection, IR, the report.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <filesystem>
 
 #include "cadrecode/cad/executor.h"
@@ -61,7 +63,7 @@ TEST(Eval, SelectsTheRightCandidateAndCountsInvalid) {
     ASSERT_EQ(results.size(), 2u);
     const eval::SampleResult& lonely = results[0];
     EXPECT_EQ(lonely.oracle, -1);
-    EXPECT_EQ(lonely.candidates[0].verdict, "syntax_error");
+    EXPECT_EQ(lonely.candidates[0].verdict, cadrecode::cad::Verdict::SyntaxError);
     const eval::SampleResult& plate = results[1];
     ASSERT_EQ(plate.candidates.size(), 3u);
     EXPECT_EQ(plate.oracle, 1);
@@ -77,6 +79,13 @@ TEST(Eval, SelectsTheRightCandidateAndCountsInvalid) {
     EXPECT_EQ(s.invalid, 1u);
     EXPECT_DOUBLE_EQ(s.ir, 50.0);
     EXPECT_NEAR(s.iou_mean, plate.candidates[1].iou * 100, 1e-9);
+    // Failures counted by kind, from the typed verdicts (two broken programs, two valid ones).
+    const std::map<cadrecode::cad::Verdict, size_t> by_kind{{cadrecode::cad::Verdict::Valid, 2},
+                                                           {cadrecode::cad::Verdict::SyntaxError, 2}};
+    EXPECT_EQ(s.candidate_verdicts, by_kind);
+    EXPECT_EQ(s.unscored, 0u);
+    EXPECT_TRUE(plate.candidates[1].iou_message.empty()) << plate.candidates[1].iou_message;
+    EXPECT_EQ(plate.candidates[2].message, "2:25: '(' was never closed");  // the executor's, not overwritten
     // Determinism: the same seed gives the same numbers.
     auto again = eval::evaluate(samples, o);
     EXPECT_EQ(again[1].candidates[1].cd, plate.candidates[1].cd);
@@ -84,6 +93,8 @@ TEST(Eval, SelectsTheRightCandidateAndCountsInvalid) {
     for (const char* f : {"samples.csv", "samples.json", "summary.md", "cd.svg", "iou.svg"})
         EXPECT_TRUE(fs::exists(d + "/report/" + f)) << f;
     EXPECT_NE(util::read_file(d + "/report/summary.md").find("| 2 |"), std::string::npos);
+    EXPECT_NE(util::read_file(d + "/report/summary.md").find("Candidates by verdict: valid 2, syntax_error 2."),
+              std::string::npos);
 }
 
 TEST(Eval, OurExecutorAgainstCadQueryMeshesIsAtTheMetricFloor) {

@@ -45,6 +45,17 @@ TEST(Iou, CubeAgainstShiftedCube) {
     cad::ExecResult c = run("r=cq.Workplane('XY').moveTo(5,0).box(2,2,2)");
     EXPECT_NEAR(cad::iou(*a.shape, *c.shape).iou(), 0.0, 1e-12);
     EXPECT_NEAR(cad::iou(*a.mesh, *a.mesh).iou(), 1.0, 1e-9);
+    // A mesh that bounds no solid (one triangle) is an outcome, not an exception: NotASolid with the reason.
+    geometry::Mesh sheet;
+    sheet.vertices = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}};
+    sheet.triangles = {{0, 1, 2}};
+    const cad::IouResult bad = cad::iou(sheet, *a.mesh);
+    EXPECT_EQ(bad.status, cad::IouStatus::NotASolid);
+    EXPECT_FALSE(bad.ok());
+    EXPECT_EQ(bad.iou(), 0.0);
+    EXPECT_EQ(bad.message.rfind("IoU: the first mesh: ", 0), 0u) << bad.message;
+    EXPECT_EQ(cad::iou(*a.mesh, sheet).message.rfind("IoU: the second mesh: ", 0), 0u);
+    EXPECT_STREQ(cad::iou_status_name(bad.status), "not_a_solid");
 }
 
 TEST(Iou, MeshAgreesWithBrepOnCurvedShapes) {

@@ -70,7 +70,7 @@ TEST(Reconstruct, PicksTheValidCandidateClosestToTheInput) {
     opt.dense_points = 2048;
     const auto res = recon::reconstruct(mesh_input(), w, opt);
     ASSERT_EQ(res.candidates.size(), 3u);
-    EXPECT_EQ(res.candidates[0].verdict, "unsupported_call");
+    EXPECT_EQ(res.candidates[0].verdict, cad::Verdict::UnsupportedCall);
     EXPECT_LT(res.candidates[0].cd, 0);
     EXPECT_EQ(res.valid_count(), 2);
     EXPECT_EQ(res.best, 2);

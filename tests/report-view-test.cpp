@@ -300,7 +300,7 @@ TEST(View, EvalViewsAndIndex) {
     std::vector<eval::SampleResult> results(2);
     results[0].id = samples[0].id;
     results[0].oracle = 0;
-    results[0].candidates.push_back({samples[0].candidates[0], "valid", "", 0.15, 0.15, 0.9999});
+    results[0].candidates.push_back({samples[0].candidates[0], cad::Verdict::Valid, "", 0.15, 0.15, 0.9999, ""});
     results[1].id = samples[1].id;
     report::ViewOptions o;
     o.iou = false;

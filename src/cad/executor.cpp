@@ -39,6 +39,15 @@ const char* verdict_name(Verdict v) {
     return "unknown";
 }
 
+bool verdict_from_name(const std::string& name, Verdict& out) {
+    for (int k = 0; k <= static_cast<int>(Verdict::Crashed); ++k)
+        if (name == verdict_name(static_cast<Verdict>(k))) {
+            out = static_cast<Verdict>(k);
+            return true;
+        }
+    return false;
+}
+
 bool is_syntactic_failure(Verdict v) {
     return v == Verdict::SyntaxError || v == Verdict::UnsupportedCall || v == Verdict::TypeError;
 }

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <stdexcept>
 
 #include "occt.h"
@@ -60,14 +61,32 @@ IouResult iou_shapes(const TopoDS_Shape& a, const TopoDS_Shape& b) {
         if (common <= 0 && fuzzy > 0) common = volume_of(boolean(BoolOp::Common, {a}, {b}));
         r.intersection = std::min(common, std::min(r.volume_a, r.volume_b));
     } catch (const CadFailure& e) {
-        throw std::runtime_error(std::string("IoU: ") + e.what());
+        r.status = IouStatus::BooleanFailed;
+        r.message = std::string("IoU: ") + e.what();
     } catch (const Standard_Failure& e) {
-        throw std::runtime_error("IoU: " + describe_occt_failure("boolean common", e));
+        r.status = IouStatus::BooleanFailed;
+        r.message = "IoU: " + describe_occt_failure("boolean common", e);
     }
     return r;
 }
 
+IouResult not_a_solid(const char* which, const std::exception& e) {
+    IouResult r;
+    r.status = IouStatus::NotASolid;
+    r.message = std::string("IoU: the ") + which + " mesh: " + e.what();
+    return r;
+}
+
 }  // namespace
+
+const char* iou_status_name(IouStatus s) {
+    switch (s) {
+        case IouStatus::Ok: return "ok";
+        case IouStatus::NotASolid: return "not_a_solid";
+        case IouStatus::BooleanFailed: return "boolean_failed";
+    }
+    return "?";
+}
 
 IouResult iou(const Shape& a, const Shape& b) { return iou_shapes(a.impl().shape, b.impl().shape); }
 
@@ -185,10 +204,24 @@ Shape solid_from_mesh(const geometry::Mesh& mesh) {
     }
 }
 
+IouResult iou(const geometry::Mesh& a, const Shape& b) {
+    std::unique_ptr<Shape> sa;
+    try {
+        sa = std::make_unique<Shape>(solid_from_mesh(a));
+    } catch (const std::runtime_error& e) {
+        return not_a_solid("first", e);
+    }
+    return iou(*sa, b);
+}
+
 IouResult iou(const geometry::Mesh& a, const geometry::Mesh& b) {
-    Shape sa = solid_from_mesh(a);
-    Shape sb = solid_from_mesh(b);
-    return iou(sa, sb);
+    std::unique_ptr<Shape> sb;
+    try {
+        sb = std::make_unique<Shape>(solid_from_mesh(b));
+    } catch (const std::runtime_error& e) {
+        return not_a_solid("second", e);
+    }
+    return iou(a, *sb);
 }
 
 Shape transformed(const Shape& s, double scale, const std::array<double, 3>& translation) {

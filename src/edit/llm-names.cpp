@@ -52,10 +52,11 @@ std::string apply_naming_answer(Parametrized& p, const std::string& answer) {
             groups[old] = e["group"].get<std::string>();
         }
     }
-    Parametrized copy = p;
-    std::string why = rename_parameters(copy, names, groups);
-    if (!why.empty()) return why;
-    p = std::move(copy);
+    try {
+        rename_parameters(p, names, groups);  // changes nothing when it refuses
+    } catch (const std::invalid_argument& e) {
+        return e.what();
+    }
     return "";
 }
 

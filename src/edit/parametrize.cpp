@@ -579,17 +579,18 @@ std::string Parametrized::program() const {
     return s + body();
 }
 
-std::string rename_parameters(Parametrized& p, const std::map<std::string, std::string>& names,
-                              const std::map<std::string, std::string>& groups) {
+void rename_parameters(Parametrized& p, const std::map<std::string, std::string>& names,
+                       const std::map<std::string, std::string>& groups) {
+    auto refuse = [](const std::string& why) { throw std::invalid_argument(why); };
     script::Program prog = script::parse_program(p.source);
     std::set<std::string> reserved = reserved_names(prog);
     std::map<std::string, size_t> by_name;
     for (size_t i = 0; i < p.parameters.size(); ++i) by_name[p.parameters[i].name] = i;
     for (const auto& [old, fresh] : names)
-        if (!by_name.count(old)) return "unknown parameter '" + old + "'";
+        if (!by_name.count(old)) refuse("unknown parameter '" + old + "'");
     for (const auto& [old, g] : groups) {
-        if (!by_name.count(old)) return "unknown parameter '" + old + "'";
-        if (g.empty() || g.size() > 80 || g.find('\n') != std::string::npos) return "bad group name for '" + old + "'";
+        if (!by_name.count(old)) refuse("unknown parameter '" + old + "'");
+        if (g.empty() || g.size() > 80 || g.find('\n') != std::string::npos) refuse("bad group name for '" + old + "'");
     }
     std::vector<std::string> final_names;
     for (const auto& q : p.parameters) {
@@ -598,9 +599,9 @@ std::string rename_parameters(Parametrized& p, const std::map<std::string, std::
     }
     std::set<std::string> seen;
     for (const auto& n : final_names) {
-        if (!is_python_identifier(n)) return "'" + n + "' is not a Python identifier";
-        if (reserved.count(n)) return "'" + n + "' is a name the program or the notebook already uses";
-        if (!seen.insert(n).second) return "'" + n + "' is given to two parameters";
+        if (!is_python_identifier(n)) refuse("'" + n + "' is not a Python identifier");
+        if (reserved.count(n)) refuse("'" + n + "' is a name the program or the notebook already uses");
+        if (!seen.insert(n).second) refuse("'" + n + "' is given to two parameters");
     }
     for (size_t i = 0; i < p.parameters.size(); ++i) {
         auto g = groups.find(p.parameters[i].name);
@@ -625,7 +626,7 @@ std::string rename_parameters(Parametrized& p, const std::map<std::string, std::
     }
     p.parameters = std::move(sorted);
     for (auto& sp : p.spans) sp.parameter = new_index[sp.parameter];
-    return "";
+    return;
 }
 
 }  // namespace cadrecode::edit

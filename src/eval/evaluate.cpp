@@ -55,13 +55,14 @@ SampleResult score_sample(const Sample& s, const EvalOptions& o) {
     std::vector<geometry::Vec3> input_points = sample(gt, o.samples, util::mix_seed(o.seed, s.id, 1));
     r.floor_cd = geometry::chamfer_distance(gt_points, input_points).value() * 1000;
     std::unique_ptr<cad::Shape> gt_solid;
+    std::string gt_iou_message;  // why the ground truth gives no solid for IoU
     for (size_t k = 0; k < s.candidates.size(); ++k) {
         CandidateScore c;
         c.program = s.candidates[k];
         cad::ExecOptions eo;
         eo.time_limit_s = o.time_limit_s;
         cad::ExecResult ex = cad::execute_program(util::read_file(s.candidates[k]), eo);
-        c.verdict = cad::verdict_name(ex.verdict);
+        c.verdict = ex.verdict;
         c.message = ex.error_text();
         if (ex.valid()) {
             geometry::Normalization frame = o.renormalize ? geometry::unit_cube_normalization(*ex.mesh) : gt_frame;
@@ -70,17 +71,27 @@ SampleResult score_sample(const Sample& s, const EvalOptions& o) {
             c.cd = geometry::chamfer_distance(pts, gt_points).value() * 1000;
             c.cd_input = geometry::chamfer_distance(pts, input_points).value() * 1000;
             if (o.iou) {
-                try {
-                    if (!gt_solid) gt_solid = std::make_unique<cad::Shape>(cad::solid_from_mesh(gt_raw));
+                if (!gt_solid && gt_iou_message.empty()) {
+                    try {
+                        gt_solid = std::make_unique<cad::Shape>(cad::solid_from_mesh(gt_raw));
+                    } catch (const std::runtime_error& e) {
+                        gt_iou_message = std::string("IoU: the ground truth mesh: ") + e.what();
+                    }
+                }
+                if (gt_solid) {
                     // IoU is invariant under a common similarity, so the prediction is moved into the ground
                     // truth's own frame (gt_frame^-1 o pred_frame) rather than both into the unit cube, which
-                    // would shrink OCCT's tolerances with them. Mesh against mesh, as the reference does: on real shapes the B-rep against the ground
-                    // truth's polyhedral solid made OCCT's boolean return an empty common on some exact
-                    // matches (near-coincident curved faces), the two polyhedra did not.
-                    geometry::Mesh pred_in_gt = gt_frame.inverse(frame.apply(*ex.mesh));
-                    c.iou = cad::iou(cad::solid_from_mesh(pred_in_gt), *gt_solid).iou();
-                } catch (const std::exception& e) {
-                    c.message = std::string("IoU not computed: ") + e.what();
+                    // would shrink OCCT's tolerances with them. Mesh against mesh, as the reference does: on
+                    // real shapes the B-rep against the ground truth's polyhedral solid made OCCT's boolean
+                    // return an empty common on some exact matches (near-coincident curved faces), the two
+                    // polyhedra did not.
+                    const cad::IouResult ir = cad::iou(gt_frame.inverse(frame.apply(*ex.mesh)), *gt_solid);
+                    if (ir.ok())
+                        c.iou = ir.iou();
+                    else
+                        c.iou_message = ir.message;
+                } else {
+                    c.iou_message = gt_iou_message;
                 }
             }
             if (r.oracle < 0 || c.cd < r.candidates[r.oracle].cd) r.oracle = static_cast<int>(k);
@@ -107,8 +118,10 @@ double mean(const std::vector<double>& v) {
 }  // namespace
 
 json candidate_json(const CandidateScore& c) {
-    return json{{"program", c.program}, {"verdict", c.verdict}, {"message", c.message},
-                {"cd", c.cd},           {"cd_input", c.cd_input}, {"iou", c.iou}};
+    return json{{"program", c.program}, {"verdict", cad::verdict_name(c.verdict)},
+                {"message", c.message}, {"cd", c.cd},
+                {"cd_input", c.cd_input}, {"iou", c.iou},
+                {"iou_message", c.iou_message}};
 }
 
 json result_json(const SampleResult& r) {
@@ -128,7 +141,9 @@ SampleResult result_from_json(const json& j) {
     for (const json& c : j.at("candidates")) {
         CandidateScore s;
         s.program = c.at("program").get<std::string>();
-        s.verdict = c.at("verdict").get<std::string>();
+        const std::string verdict = c.at("verdict").get<std::string>();
+        if (!cad::verdict_from_name(verdict, s.verdict)) throw std::runtime_error("unknown verdict '" + verdict + "'");
+        s.iou_message = c.value("iou_message", std::string());
         s.message = c.at("message").get<std::string>();
         s.cd = c.at("cd").get<double>();
         s.cd_input = c.at("cd_input").get<double>();
@@ -203,10 +218,12 @@ Summary summarize(const std::vector<SampleResult>& results, Selection selection)
         for (const auto& c : r.candidates) {
             ++cands;
             valid_cands += c.cd >= 0;
+            s.candidate_verdicts[c.verdict]++;
         }
         int pick = selection == Selection::Oracle ? r.oracle : r.by_input;
         if (!r.error.empty() || pick < 0) {
             ++s.invalid;
+            s.unscored += !r.error.empty();
             continue;
         }
         cds.push_back(r.candidates[pick].cd);

@@ -82,6 +82,17 @@ std::string summary_markdown(const std::vector<SampleResult>& results) {
       << " %. CD and IoU average over the samples with a valid candidate; IR counts the others. CD is the "
          "published metric (x1000, 8192 samples, each solid in its own unit cube unless --no-renormalize); "
          "`reconstruct`, `refine` and `view` print \"CD to the input\", measured in the input's frame.\n";
+    if (!o.candidate_verdicts.empty()) {
+        s << "\nCandidates by verdict:";
+        const char* sep = " ";
+        for (const auto& [verdict, count] : o.candidate_verdicts) {
+            s << sep << cad::verdict_name(verdict) << " " << count;
+            sep = ", ";
+        }
+        s << ".";
+        if (o.unscored) s << " Samples that could not be scored at all: " << o.unscored << ".";
+        s << "\n";
+    }
     return s.str();
 }
 

@@ -211,14 +211,19 @@ std::string compute_facts_json(std::string_view program, const FactsOptions& opt
             n[axis] = 1;
             for (int i = 0; i < 3; ++i) c[i] = 0.5 * (p.bbox.min[i] + p.bbox.max[i]);
             std::string key = std::string("normal_") + names[axis];
+            cad::IouResult ir;
             try {
-                double iou = cad::iou(*r.shape, cad::mirrored(*r.shape, c, n)).iou();
-                ious[key] = round_to(iou, 6);
-                if (iou >= options.symmetry_iou)
-                    planes.push_back(std::string(names[axis]) + "=" + json(round_to(c[axis], 6)).dump());
-            } catch (const std::exception& e) {
-                ious[key] = nullptr;
+                ir = cad::iou(*r.shape, cad::mirrored(*r.shape, c, n));
+            } catch (const std::exception& e) {  // the mirror copy failed (OCCT)
+                ir.status = cad::IouStatus::BooleanFailed;
             }
+            if (!ir.ok()) {
+                ious[key] = nullptr;
+                continue;
+            }
+            ious[key] = round_to(ir.iou(), 6);
+            if (ir.iou() >= options.symmetry_iou)
+                planes.push_back(std::string(names[axis]) + "=" + json(round_to(c[axis], 6)).dump());
         }
         out["symmetry"] = {
             {"mirror_iou", ious},

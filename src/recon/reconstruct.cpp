@@ -181,7 +181,7 @@ void score_and_refine(ReconstructResult& res, const std::vector<std::string>& pr
     for (std::size_t k = 0; k < programs.size(); ++k) {
         CandidateResult c;
         c.program = programs[k];
-        c.verdict = cad::verdict_name(scores[k].verdict);
+        c.verdict = scores[k].verdict;
         c.message = scores[k].message;
         c.cd = scores[k].valid() ? scores[k].cd : -1;
         if (c.cd >= 0 && c.cd < best_cd) {
@@ -417,7 +417,7 @@ std::string result_to_json(const ReconstructResult& result, int indent) {
     j["candidates"] = nlohmann::json::array();
     int at_limit = 0;
     for (const CandidateResult& c : result.candidates) {
-        nlohmann::json cj{{"verdict", c.verdict}, {"program", c.program}};
+        nlohmann::json cj{{"verdict", cad::verdict_name(c.verdict)}, {"program", c.program}};
         if (c.token_limit) {
             cj["token_limit"] = true;
             ++at_limit;

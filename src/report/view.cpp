@@ -297,12 +297,11 @@ ViewData make_view(const std::string& input_path, const std::string& program_pat
         d.metrics.push_back({"floor of that CD (the input against itself)",
                              fmt("%.4f", recon::cd_to_input(frame.apply(input.mesh), reference, options.seed + 1))});
     if (is_mesh && options.iou) {
-        try {
-            d.metrics.push_back({"IoU (%) in the input's frame",
-                                 fmt("%.2f", cad::iou(d.solid, frame.apply(input.mesh)).iou() * 100)});
-        } catch (const std::exception& e) {
-            d.metrics.push_back({"IoU", std::string("not computed: ") + e.what()});
-        }
+        const cad::IouResult ir = cad::iou(d.solid, frame.apply(input.mesh));
+        if (ir.ok())
+            d.metrics.push_back({"IoU (%) in the input's frame", fmt("%.2f", ir.iou() * 100)});
+        else
+            d.metrics.push_back({"IoU", "not computed: " + ir.message});
     }
     return d;
 }

@@ -39,6 +39,8 @@ enum class Verdict {
 };
 
 const char* verdict_name(Verdict v);
+// The verdict of a verdict_name(); false for any other text.
+bool verdict_from_name(const std::string& name, Verdict& out);
 // True for the verdicts that the paper counts as syntactic invalidity.
 bool is_syntactic_failure(Verdict v);
 

@@ -56,11 +56,11 @@ struct Parametrized {
 // Throws std::runtime_error ("line:col: message") when the program does not parse.
 Parametrized parametrize(std::string_view source);
 
-// Renames parameters (old -> new) and optionally regroups them. Returns an empty string when applied, or
-// the reason it was refused (then nothing changed): a new name that is not a Python identifier, a keyword,
-// a name of the program, a duplicate, or an unknown old name.
-std::string rename_parameters(Parametrized& p, const std::map<std::string, std::string>& names,
-                              const std::map<std::string, std::string>& groups = {});
+// Renames parameters (old -> new) and optionally regroups them. Throws std::invalid_argument with the reason
+// when it refuses (then nothing changed): a new name that is not a Python identifier, a keyword, a name of
+// the program, a duplicate, an unknown old name, or a bad group name.
+void rename_parameters(Parametrized& p, const std::map<std::string, std::string>& names,
+                       const std::map<std::string, std::string>& groups = {});
 
 // True for a valid Python identifier that is not a keyword.
 bool is_python_identifier(const std::string& s);

@@ -19,8 +19,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
+
+#include "cadrecode/cad/executor.h"
 
 namespace cadrecode::eval {
 
@@ -42,11 +45,12 @@ struct Sample {
 
 struct CandidateScore {
     std::string program;
-    std::string verdict;  // cad::verdict_name
-    std::string message;
-    double cd = -1;        // x1000 against the ground truth; -1 when not valid
-    double cd_input = -1;  // x1000 against the input point cloud
-    double iou = -1;       // in [0, 1]; -1 when not computed
+    cad::Verdict verdict = cad::Verdict::Valid;
+    std::string message;      // the executor's, when invalid
+    double cd = -1;           // x1000 against the ground truth; -1 when not valid
+    double cd_input = -1;     // x1000 against the input point cloud
+    double iou = -1;          // in [0, 1]; -1 when not computed
+    std::string iou_message;  // why the IoU was not computed (a boolean that failed, a mesh that bounds no solid)
 };
 
 struct SampleResult {
@@ -81,6 +85,8 @@ struct Summary {
     size_t iou_count = 0;   // samples that have an IoU (0 when IoU was not computed)
     double floor_mean = 0, floor_median = 0;
     double candidates_valid = 0;  // share of all candidates that were valid, percent
+    std::map<cad::Verdict, size_t> candidate_verdicts;  // every candidate of the scored samples, by verdict
+    size_t unscored = 0;  // samples that could not be scored at all (SampleResult::error), among `invalid`
 };
 
 Summary summarize(const std::vector<SampleResult>& results, Selection selection);

@@ -92,7 +92,7 @@ struct ReconstructOptions {
 
 struct CandidateResult {
     std::string program;
-    std::string verdict;   // cad::verdict_name
+    cad::Verdict verdict = cad::Verdict::Valid;
     std::string message;   // why it is invalid; empty when valid
     double cd = -1;        // x1000, in the unit-cube scale, against the input's points; -1 when invalid
     bool token_limit = false;  // the writer stopped at its token limit (ProgramWriter::stopped_at_limit)

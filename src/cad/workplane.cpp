@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <functional>
+#include <unordered_map>
 
 #include "calls.h"
 #include "occt.h"
@@ -311,284 +312,376 @@ Value make_workplane(const CallArgs& args) {
     return wp_value(w);
 }
 
-std::optional<Value> call_workplane_method(const WP& self, const std::string& name, const CallArgs& args) {
+namespace {
+
+Value method_workplane(const WP& self, const std::string& name, const CallArgs& args) {
     const SourcePos at = args.at;
     const Plane& plane = self->plane;
+    Bound b("Workplane.workplane()", {optional("offset", Value::real(0)), optional("invert", Value::boolean(false)),
+                                      optional("centerOption", Value::string("ProjectedOrigin")), optional("origin", Value())}, args);
+    double offset = b.number("offset");
+    std::string option = b.str("centerOption");
+    if (option != "ProjectedOrigin" && option != "CenterOfMass" && option != "CenterOfBoundBox")
+        value_error(at, "Undefined centerOption value provided: " + option);
+    // CadQuery's workplane() for a stack of at most one object: the centre is that object's centre (the
+    // plane origin when the stack is empty); the normal stays the plane's unless the parent's first object
+    // is a Face (face selection, not supported here); ProjectedOrigin then projects the plane origin (or
+    // `origin`) onto the plane through that centre.
+    if (self->objects.size() > 1) unsupported(at, "workplane() on a stack of several objects (face selection) is not supported");
+    gp_XYZ center = plane.origin;
+    if (!self->objects.empty()) {
+        const Value& obj = self->objects[0];
+        if (is_shape_of(obj, ShapeClass::Face)) unsupported(at, "workplane() on a face (face selection) is not supported");
+        if (obj.t != VT::Vector && obj.t != VT::Shape) value_error(at, "Needs a face or a vertex or point on a work plane");
+        center = option == "CenterOfBoundBox" && obj.t == VT::Shape ? bounding_box_center(obj.as<ShapeObj>()->shape)
+                                                                     : object_center(obj);
+        const WorkplaneObj* parent = self->parent.get();
+        if (parent && !parent->objects.empty() && is_shape_of(parent->objects[0], ShapeClass::Face))
+            unsupported(at, "workplane() relative to a selected face is not supported");
+    }
+    if (option == "ProjectedOrigin") {
+        gp_XYZ orig = b["origin"].t == VT::None ? plane.origin : b.vec3("origin");
+        center = orig - plane.z_dir * (orig - center).Dot(plane.z_dir);
+    }
+    gp_XYZ normal = b.flag("invert") ? plane.z_dir.Reversed() : plane.z_dir;
+    auto n = derive(self, {});
+    n->plane = Plane::make(center + normal * offset, plane.x_dir, normal, at);
+    return wp_value(n);
+}
 
-    if (name == "workplane") {
-        Bound b("Workplane.workplane()", {optional("offset", Value::real(0)), optional("invert", Value::boolean(false)),
-                                          optional("centerOption", Value::string("ProjectedOrigin")), optional("origin", Value())}, args);
-        double offset = b.number("offset");
-        std::string option = b.str("centerOption");
-        if (option != "ProjectedOrigin" && option != "CenterOfMass" && option != "CenterOfBoundBox")
-            value_error(at, "Undefined centerOption value provided: " + option);
-        // CadQuery's workplane() for a stack of at most one object: the centre is that object's centre (the
-        // plane origin when the stack is empty); the normal stays the plane's unless the parent's first object
-        // is a Face (face selection, not supported here); ProjectedOrigin then projects the plane origin (or
-        // `origin`) onto the plane through that centre.
-        if (self->objects.size() > 1) unsupported(at, "workplane() on a stack of several objects (face selection) is not supported");
-        gp_XYZ center = plane.origin;
-        if (!self->objects.empty()) {
-            const Value& obj = self->objects[0];
-            if (is_shape_of(obj, ShapeClass::Face)) unsupported(at, "workplane() on a face (face selection) is not supported");
-            if (obj.t != VT::Vector && obj.t != VT::Shape) value_error(at, "Needs a face or a vertex or point on a work plane");
-            center = option == "CenterOfBoundBox" && obj.t == VT::Shape ? bounding_box_center(obj.as<ShapeObj>()->shape)
-                                                                         : object_center(obj);
-            const WorkplaneObj* parent = self->parent.get();
-            if (parent && !parent->objects.empty() && is_shape_of(parent->objects[0], ShapeClass::Face))
-                unsupported(at, "workplane() relative to a selected face is not supported");
+Value method_moveTo(const WP& self, const std::string& name, const CallArgs& args) {
+    const Plane& plane = self->plane;
+    Bound b("Workplane.moveTo()", {optional("x", Value::integer(0)), optional("y", Value::integer(0))}, args);
+    return wp_value(derive(self, {vector_value(plane.to_world(b.number("x"), b.number("y")))}));
+}
+
+Value method_move(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    const Plane& plane = self->plane;
+    Bound b("Workplane.move()", {optional("xDist", Value::integer(0)), optional("yDist", Value::integer(0))}, args);
+    gp_XYZ p = plane.to_local(from_point(*self, at));
+    return wp_value(derive(self, {vector_value(plane.to_world(p.X() + b.number("xDist"), p.Y() + b.number("yDist")))}));
+}
+
+Value method_center(const WP& self, const std::string& name, const CallArgs& args) {
+    const Plane& plane = self->plane;
+    Bound b("Workplane.center()", {required("x"), required("y")}, args);
+    gp_XYZ p = plane.to_world(b.number("x"), b.number("y"));
+    auto n = derive(self, {vector_value(p)});
+    n->plane.origin = p;
+    return wp_value(n);
+}
+
+Value method_pushPoints(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    const Plane& plane = self->plane;
+    Bound b("Workplane.pushPoints()", {required("pntList")}, args);
+    const Value& l = b["pntList"];
+    if (l.t != VT::List && l.t != VT::Tuple) type_error(at, "Workplane.pushPoints() expects a list of points");
+    std::vector<Value> objs;
+    for (const Value& p : *l.items) {
+        if (p.t == VT::Location) objs.push_back(p);
+        else {
+            gp_XYZ v = to_vec3(p, "Workplane.pushPoints() point", at);
+            objs.push_back(vector_value(plane.to_world(v.X(), v.Y(), v.Z())));
         }
-        if (option == "ProjectedOrigin") {
-            gp_XYZ orig = b["origin"].t == VT::None ? plane.origin : b.vec3("origin");
-            center = orig - plane.z_dir * (orig - center).Dot(plane.z_dir);
-        }
-        gp_XYZ normal = b.flag("invert") ? plane.z_dir.Reversed() : plane.z_dir;
-        auto n = derive(self, {});
-        n->plane = Plane::make(center + normal * offset, plane.x_dir, normal, at);
-        return wp_value(n);
     }
-    if (name == "moveTo") {
-        Bound b("Workplane.moveTo()", {optional("x", Value::integer(0)), optional("y", Value::integer(0))}, args);
-        return wp_value(derive(self, {vector_value(plane.to_world(b.number("x"), b.number("y")))}));
+    return wp_value(derive(self, objs));
+}
+
+Value method_box(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    Bound b("Workplane.box()", {required("length"), required("width"), required("height"), optional("centered", Value::boolean(true)),
+                                optional("combine", Value::boolean(true)), optional("clean", Value::boolean(true))}, args);
+    double l = b.positive("length"), wd = b.positive("width"), h = b.positive("height");
+    auto c = centered_flags(b["centered"], at);
+    gp_Pnt offset(c[0] ? -l / 2 : 0, c[1] ? -wd / 2 : 0, c[2] ? -h / 2 : 0);
+    TopoDS_Shape box = occt("box", [&] { return BRepPrimAPI_MakeBox(gp_Ax2(offset, gp_Dir(0, 0, 1)), l, wd, h).Shape(); });
+    auto shapes = each_point(*self, at, [&](const TopLoc_Location& p) { return box.Moved(p); });
+    return combine_with_base(self, shapes, false, b["combine"], b.flag("clean"), at);
+}
+
+Value method_cylinder(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    Bound b("Workplane.cylinder()", {required("height"), required("radius"), optional("direct", Value()), optional("angle", Value::integer(360)),
+                                     optional("centered", Value::boolean(true)), optional("combine", Value::boolean(true)),
+                                     optional("clean", Value::boolean(true))}, args);
+    double h = b.positive("height"), r = b.positive("radius"), angle = b.number("angle");
+    gp_XYZ direct = b["direct"].t == VT::None ? gp_XYZ(0, 0, 1) : b.vec3("direct");
+    if (direct.Modulus() == 0) throw ScriptError(ErrorKind::Cad, at, "Workplane.cylinder(): direct must be non-zero");
+    auto c = centered_flags(b["centered"], at);
+    gp_Pnt offset(c[0] ? 0 : r, c[1] ? 0 : r, c[2] ? -h / 2 : 0);
+    TopoDS_Shape cyl = occt("cylinder", [&] {
+        return BRepPrimAPI_MakeCylinder(gp_Ax2(offset, gp_Dir(direct)), r, h, radians(angle)).Shape();
+    });
+    auto shapes = each_point(*self, at, [&](const TopLoc_Location& p) { return cyl.Moved(p); });
+    return combine_with_base(self, shapes, false, b["combine"], b.flag("clean"), at);
+}
+
+Value method_sphere(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    Bound b("Workplane.sphere()", {required("radius"), optional("direct", Value()), optional("angle1", Value::integer(-90)),
+                                   optional("angle2", Value::integer(90)), optional("angle3", Value::integer(360)),
+                                   optional("centered", Value::boolean(true)), optional("combine", Value::boolean(true)),
+                                   optional("clean", Value::boolean(true))}, args);
+    double r = b.positive("radius");
+    gp_XYZ direct = b["direct"].t == VT::None ? gp_XYZ(0, 0, 1) : b.vec3("direct");
+    if (direct.Modulus() == 0) throw ScriptError(ErrorKind::Cad, at, "Workplane.sphere(): direct must be non-zero");
+    auto c = centered_flags(b["centered"], at);
+    gp_Pnt offset(c[0] ? 0 : r, c[1] ? 0 : r, c[2] ? 0 : r);
+    double a1 = b.number("angle1"), a2 = b.number("angle2"), a3 = b.number("angle3");
+    TopoDS_Shape sph = occt("sphere", [&] {
+        return BRepPrimAPI_MakeSphere(gp_Ax2(offset, gp_Dir(direct)), r, radians(a1), radians(a2), radians(a3)).Shape();
+    });
+    auto shapes = each_point(*self, at, [&](const TopLoc_Location& p) { return sph.Moved(p); });
+    return combine_with_base(self, shapes, false, b["combine"], b.flag("clean"), at);
+}
+
+Value method_extrude(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    bool is_cut = name == "cutBlind";
+    std::optional<Bound> bound;
+    if (is_cut)
+        bound.emplace("Workplane.cutBlind()", std::initializer_list<Param>{required("until"), optional("clean", Value::boolean(true)),
+                                              optional("both", Value::boolean(false)), optional("taper", Value())}, args);
+    else
+        bound.emplace("Workplane.extrude()", std::initializer_list<Param>{required("until"), optional("combine", Value::boolean(true)),
+                                             optional("clean", Value::boolean(true)), optional("both", Value::boolean(false)),
+                                             optional("taper", Value())}, args);
+    const Bound& b = *bound;
+    if (!is_cut) {
+        const Value& comb = b["combine"];
+        is_cut = comb.t == VT::Str && (comb.str == "cut" || comb.str == "s");
     }
-    if (name == "move") {
-        Bound b("Workplane.move()", {optional("xDist", Value::integer(0)), optional("yDist", Value::integer(0))}, args);
-        gp_XYZ p = plane.to_local(from_point(*self, at));
-        return wp_value(derive(self, {vector_value(plane.to_world(p.X() + b.number("xDist"), p.Y() + b.number("yDist")))}));
-    }
-    if (name == "center") {
-        Bound b("Workplane.center()", {required("x"), required("y")}, args);
-        gp_XYZ p = plane.to_world(b.number("x"), b.number("y"));
-        auto n = derive(self, {vector_value(p)});
-        n->plane.origin = p;
-        return wp_value(n);
-    }
-    if (name == "pushPoints") {
-        Bound b("Workplane.pushPoints()", {required("pntList")}, args);
-        const Value& l = b["pntList"];
-        if (l.t != VT::List && l.t != VT::Tuple) type_error(at, "Workplane.pushPoints() expects a list of points");
-        std::vector<Value> objs;
-        for (const Value& p : *l.items) {
-            if (p.t == VT::Location) objs.push_back(p);
-            else {
-                gp_XYZ v = to_vec3(p, "Workplane.pushPoints() point", at);
-                objs.push_back(vector_value(plane.to_world(v.X(), v.Y(), v.Z())));
-            }
-        }
-        return wp_value(derive(self, objs));
-    }
-    if (name == "box") {
-        Bound b("Workplane.box()", {required("length"), required("width"), required("height"), optional("centered", Value::boolean(true)),
-                                    optional("combine", Value::boolean(true)), optional("clean", Value::boolean(true))}, args);
-        double l = b.positive("length"), wd = b.positive("width"), h = b.positive("height");
-        auto c = centered_flags(b["centered"], at);
-        gp_Pnt offset(c[0] ? -l / 2 : 0, c[1] ? -wd / 2 : 0, c[2] ? -h / 2 : 0);
-        TopoDS_Shape box = occt("box", [&] { return BRepPrimAPI_MakeBox(gp_Ax2(offset, gp_Dir(0, 0, 1)), l, wd, h).Shape(); });
-        auto shapes = each_point(*self, at, [&](const TopLoc_Location& p) { return box.Moved(p); });
-        return combine_with_base(self, shapes, false, b["combine"], b.flag("clean"), at);
-    }
-    if (name == "cylinder") {
-        Bound b("Workplane.cylinder()", {required("height"), required("radius"), optional("direct", Value()), optional("angle", Value::integer(360)),
-                                         optional("centered", Value::boolean(true)), optional("combine", Value::boolean(true)),
-                                         optional("clean", Value::boolean(true))}, args);
-        double h = b.positive("height"), r = b.positive("radius"), angle = b.number("angle");
-        gp_XYZ direct = b["direct"].t == VT::None ? gp_XYZ(0, 0, 1) : b.vec3("direct");
-        if (direct.Modulus() == 0) throw ScriptError(ErrorKind::Cad, at, "Workplane.cylinder(): direct must be non-zero");
-        auto c = centered_flags(b["centered"], at);
-        gp_Pnt offset(c[0] ? 0 : r, c[1] ? 0 : r, c[2] ? -h / 2 : 0);
-        TopoDS_Shape cyl = occt("cylinder", [&] {
-            return BRepPrimAPI_MakeCylinder(gp_Ax2(offset, gp_Dir(direct)), r, h, radians(angle)).Shape();
-        });
-        auto shapes = each_point(*self, at, [&](const TopLoc_Location& p) { return cyl.Moved(p); });
-        return combine_with_base(self, shapes, false, b["combine"], b.flag("clean"), at);
-    }
-    if (name == "sphere") {
-        Bound b("Workplane.sphere()", {required("radius"), optional("direct", Value()), optional("angle1", Value::integer(-90)),
-                                       optional("angle2", Value::integer(90)), optional("angle3", Value::integer(360)),
-                                       optional("centered", Value::boolean(true)), optional("combine", Value::boolean(true)),
-                                       optional("clean", Value::boolean(true))}, args);
-        double r = b.positive("radius");
-        gp_XYZ direct = b["direct"].t == VT::None ? gp_XYZ(0, 0, 1) : b.vec3("direct");
-        if (direct.Modulus() == 0) throw ScriptError(ErrorKind::Cad, at, "Workplane.sphere(): direct must be non-zero");
-        auto c = centered_flags(b["centered"], at);
-        gp_Pnt offset(c[0] ? 0 : r, c[1] ? 0 : r, c[2] ? 0 : r);
-        double a1 = b.number("angle1"), a2 = b.number("angle2"), a3 = b.number("angle3");
-        TopoDS_Shape sph = occt("sphere", [&] {
-            return BRepPrimAPI_MakeSphere(gp_Ax2(offset, gp_Dir(direct)), r, radians(a1), radians(a2), radians(a3)).Shape();
-        });
-        auto shapes = each_point(*self, at, [&](const TopLoc_Location& p) { return sph.Moved(p); });
-        return combine_with_base(self, shapes, false, b["combine"], b.flag("clean"), at);
-    }
-    if (name == "extrude" || name == "cutBlind") {
-        bool is_cut = name == "cutBlind";
-        std::optional<Bound> bound;
-        if (is_cut)
-            bound.emplace("Workplane.cutBlind()", std::initializer_list<Param>{required("until"), optional("clean", Value::boolean(true)),
-                                                  optional("both", Value::boolean(false)), optional("taper", Value())}, args);
-        else
-            bound.emplace("Workplane.extrude()", std::initializer_list<Param>{required("until"), optional("combine", Value::boolean(true)),
-                                                 optional("clean", Value::boolean(true)), optional("both", Value::boolean(false)),
-                                                 optional("taper", Value())}, args);
-        const Bound& b = *bound;
-        if (!is_cut) {
-            const Value& comb = b["combine"];
-            is_cut = comb.t == VT::Str && (comb.str == "cut" || comb.str == "s");
-        }
-        const Value& until = b["until"];
-        if (until.t == VT::Str) unsupported(at, "extrude up to '" + until.str + "' is not supported (only a distance)");
-        if (until.t == VT::Shape) unsupported(at, "extrude up to a face is not supported (only a distance)");
-        double d = b.number("until");
-        if (b["taper"].t != VT::None && b.number("taper") != 0) unsupported(at, "tapered extrusion is not supported");
-        TopoDS_Shape prisms = extrude_faces(*self, d, b.flag("both"), at);
-        if (is_cut) {
-            TopoDS_Shape base = find_solid_or_fail(*self, at);
-            TopoDS_Shape r = boolean(BoolOp::Cut, children(base), {prisms});
-            return with_cleaned(derive(self, {shape_value(r)}), b.flag("clean"));
-        }
-        return combine_with_base(self, {prisms}, true, b["combine"], b.flag("clean"), at);
-    }
-    if (name == "union") {
-        Bound b("Workplane.union()", {optional("toUnion", Value()), optional("clean", Value::boolean(true)),
-                                      optional("glue", Value::boolean(false)), optional("tol", Value())}, args);
-        std::vector<TopoDS_Shape> tools = boolean_tools(b["toUnion"], "Workplane.union()", true, at);
-        bool glue = b.flag("glue");
-        double tol = tolerance(b);
-        TopoDS_Shape r;
-        if (auto base = find_solids(self.get())) r = compound_fuse(*base, tools, glue, tol, at);
-        else if (tools.size() > 1) r = boolean(BoolOp::Fuse, {tools[0]}, std::vector<TopoDS_Shape>(tools.begin() + 1, tools.end()), glue, tol);
-        else if (tools.size() == 1) r = tools[0];
-        else value_error(at, "Workplane.union(): nothing to union (list index out of range)");
-        return with_cleaned(derive(self, {shape_value(r)}), b.flag("clean"));
-    }
-    if (name == "cut" || name == "intersect") {
-        bool cut = name == "cut";
-        std::string func = cut ? "Workplane.cut()" : "Workplane.intersect()";
-        Bound b(func, {required(cut ? "toCut" : "toIntersect"), optional("clean", Value::boolean(true)), optional("tol", Value())}, args);
+    const Value& until = b["until"];
+    if (until.t == VT::Str) unsupported(at, "extrude up to '" + until.str + "' is not supported (only a distance)");
+    if (until.t == VT::Shape) unsupported(at, "extrude up to a face is not supported (only a distance)");
+    double d = b.number("until");
+    if (b["taper"].t != VT::None && b.number("taper") != 0) unsupported(at, "tapered extrusion is not supported");
+    TopoDS_Shape prisms = extrude_faces(*self, d, b.flag("both"), at);
+    if (is_cut) {
         TopoDS_Shape base = find_solid_or_fail(*self, at);
-        std::vector<TopoDS_Shape> tools = boolean_tools(b[cut ? "toCut" : "toIntersect"], func, false, at);
-        TopoDS_Shape r = boolean(cut ? BoolOp::Cut : BoolOp::Common, children(base), tools, false, tolerance(b));
+        TopoDS_Shape r = boolean(BoolOp::Cut, children(base), {prisms});
         return with_cleaned(derive(self, {shape_value(r)}), b.flag("clean"));
     }
-    if (name == "clean") {
-        Bound b("Workplane.clean()", {}, args);
-        return with_cleaned(derive(self, self->objects), true);
+    return combine_with_base(self, {prisms}, true, b["combine"], b.flag("clean"), at);
+}
+
+Value method_union(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    Bound b("Workplane.union()", {optional("toUnion", Value()), optional("clean", Value::boolean(true)),
+                                  optional("glue", Value::boolean(false)), optional("tol", Value())}, args);
+    std::vector<TopoDS_Shape> tools = boolean_tools(b["toUnion"], "Workplane.union()", true, at);
+    bool glue = b.flag("glue");
+    double tol = tolerance(b);
+    TopoDS_Shape r;
+    if (auto base = find_solids(self.get())) r = compound_fuse(*base, tools, glue, tol, at);
+    else if (tools.size() > 1) r = boolean(BoolOp::Fuse, {tools[0]}, std::vector<TopoDS_Shape>(tools.begin() + 1, tools.end()), glue, tol);
+    else if (tools.size() == 1) r = tools[0];
+    else value_error(at, "Workplane.union(): nothing to union (list index out of range)");
+    return with_cleaned(derive(self, {shape_value(r)}), b.flag("clean"));
+}
+
+Value method_cut(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    bool cut = name == "cut";
+    std::string func = cut ? "Workplane.cut()" : "Workplane.intersect()";
+    Bound b(func, {required(cut ? "toCut" : "toIntersect"), optional("clean", Value::boolean(true)), optional("tol", Value())}, args);
+    TopoDS_Shape base = find_solid_or_fail(*self, at);
+    std::vector<TopoDS_Shape> tools = boolean_tools(b[cut ? "toCut" : "toIntersect"], func, false, at);
+    TopoDS_Shape r = boolean(cut ? BoolOp::Cut : BoolOp::Common, children(base), tools, false, tolerance(b));
+    return with_cleaned(derive(self, {shape_value(r)}), b.flag("clean"));
+}
+
+Value method_clean(const WP& self, const std::string& name, const CallArgs& args) {
+    Bound b("Workplane.clean()", {}, args);
+    return with_cleaned(derive(self, self->objects), true);
+}
+
+Value method_sketch(const WP& self, const std::string& name, const CallArgs& args) {
+    Bound b("Workplane.sketch()", {}, args);
+    auto parent = derive(self, {});
+    auto sk = std::make_shared<SketchObj>();
+    sk->parent = parent;
+    sk->locs = stack_locations(*self);
+    sk->faces = make_compound({});
+    parent->objects.push_back(Value::object(VT::Sketch, sk));
+    live_sketches().push_back(sk);
+    return Value::object(VT::Sketch, sk);
+}
+
+Value method_lineTo(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    Bound b("Workplane.lineTo()", {required("x"), required("y"), optional("forConstruction", Value::boolean(false))}, args);
+    return line_to(self, b.number("x"), b.number("y"), b.flag("forConstruction"), at);
+}
+
+Value method_line(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    const Plane& plane = self->plane;
+    std::optional<Bound> bound;
+    if (name == "line")
+        bound.emplace("Workplane.line()", std::initializer_list<Param>{required("xDist"), required("yDist"), optional("forConstruction", Value::boolean(false))}, args);
+    else
+        bound.emplace("Workplane." + name + "()", std::initializer_list<Param>{required(name.size() == 5 ? "distance" : name[0] == 'h' ? "xCoord" : "yCoord"),
+                                                  optional("forConstruction", Value::boolean(false))}, args);
+    const Bound& b = *bound;
+    gp_XYZ p = plane.to_local(from_point(*self, at));
+    double x = p.X(), y = p.Y();
+    if (name == "line") { x += b.number("xDist"); y += b.number("yDist"); }
+    else if (name == "hLine") x += b.number("distance");
+    else if (name == "vLine") y += b.number("distance");
+    else if (name == "hLineTo") x = b.number("xCoord");
+    else y = b.number("yCoord");
+    return line_to(self, x, y, b.flag("forConstruction"), at);
+}
+
+Value method_threePointArc(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    const Plane& plane = self->plane;
+    Bound b("Workplane.threePointArc()", {required("point1"), required("point2"), optional("forConstruction", Value::boolean(false))}, args);
+    gp_XYZ start = from_point(*self, at);
+    gp_XYZ p1 = b.vec3("point1"), p2 = b.vec3("point2");
+    TopoDS_Edge e = make_three_point_arc(gp_Pnt(start), gp_Pnt(plane.to_world(p1.X(), p1.Y(), p1.Z())),
+                                         gp_Pnt(plane.to_world(p2.X(), p2.Y(), p2.Z())));
+    return add_pending_edge(self, e, b.flag("forConstruction"));
+}
+
+Value method_close(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    const Plane& plane = self->plane;
+    Bound b("Workplane.close()", {}, args);
+    gp_XYZ end = plane.to_local(from_point(*self, at));
+    if (!self->ctx->first_point) value_error(at, "Not start point specified - cannot close");
+    gp_XYZ start = *self->ctx->first_point;
+    WP node = self;
+    if ((end - start).Modulus() > 1e-6)
+        node = std::static_pointer_cast<WorkplaneObj>(line_to(self, start.X(), start.Y(), false, at).obj);
+    self->ctx->first_point.reset();
+    return make_wire(node, false, at);
+}
+
+Value method_wire(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    Bound b("Workplane.wire()", {optional("forConstruction", Value::boolean(false))}, args);
+    return make_wire(self, b.flag("forConstruction"), at);
+}
+
+Value method_circle(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    Bound b("Workplane.circle()", {required("radius"), optional("forConstruction", Value::boolean(false))}, args);
+    double r = b.positive("radius");
+    TopoDS_Wire w = occt("circle", [&] {
+        return BRepBuilderAPI_MakeWire(BRepBuilderAPI_MakeEdge(gp_Circ(gp_Ax2(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), r)).Edge()).Wire();
+    });
+    return place_wires(self, w, b.flag("forConstruction"), at);
+}
+
+Value method_rect(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    Bound b("Workplane.rect()", {required("xLen"), required("yLen"), optional("centered", Value::boolean(true)),
+                                 optional("forConstruction", Value::boolean(false))}, args);
+    double xl = b.number("xLen"), yl = b.number("yLen");
+    const Value& cv = b["centered"];
+    std::array<bool, 2> c{truthy(cv), truthy(cv)};
+    if (cv.t == VT::Tuple || cv.t == VT::List) {
+        if (cv.items->size() != 2) type_error(at, "Workplane.rect() centered must be a bool or a 2-tuple");
+        c = {truthy((*cv.items)[0]), truthy((*cv.items)[1])};
     }
-    if (name == "sketch") {
-        Bound b("Workplane.sketch()", {}, args);
-        auto parent = derive(self, {});
-        auto sk = std::make_shared<SketchObj>();
-        sk->parent = parent;
-        sk->locs = stack_locations(*self);
-        sk->faces = make_compound({});
-        parent->objects.push_back(Value::object(VT::Sketch, sk));
-        live_sketches().push_back(sk);
-        return Value::object(VT::Sketch, sk);
+    double ox = c[0] ? -xl / 2 : 0, oy = c[1] ? -yl / 2 : 0;
+    TopoDS_Wire w = occt("rect", [&] {
+        BRepBuilderAPI_MakePolygon poly;
+        poly.Add(gp_Pnt(ox, oy, 0));
+        poly.Add(gp_Pnt(ox + xl, oy, 0));
+        poly.Add(gp_Pnt(ox + xl, oy + yl, 0));
+        poly.Add(gp_Pnt(ox, oy + yl, 0));
+        poly.Add(gp_Pnt(ox, oy, 0));
+        if (!poly.IsDone()) throw CadFailure("Workplane.rect(): degenerate rectangle");
+        return poly.Wire();
+    });
+    return place_wires(self, w, b.flag("forConstruction"), at);
+}
+
+Value method_add(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    Bound b("Workplane.add()", {required("obj")}, args);
+    const Value& o = b["obj"];
+    if (o.t == VT::Workplane) {
+        auto other = o.as<WorkplaneObj>()->objects;
+        self->objects.insert(self->objects.end(), other.begin(), other.end());
+    } else if (o.t == VT::List || o.t == VT::Tuple) {
+        self->objects.insert(self->objects.end(), o.items->begin(), o.items->end());
+    } else if (o.t == VT::Shape || o.t == VT::Vector || o.t == VT::Location || o.t == VT::Sketch) {
+        self->objects.push_back(o);
+    } else {
+        type_error(at, std::string("Workplane.add() cannot add a ") + type_name(o.t));
     }
-    if (name == "lineTo") {
-        Bound b("Workplane.lineTo()", {required("x"), required("y"), optional("forConstruction", Value::boolean(false))}, args);
-        return line_to(self, b.number("x"), b.number("y"), b.flag("forConstruction"), at);
+    return wp_value(self);
+}
+
+Value method_val(const WP& self, const std::string& name, const CallArgs& args) {
+    const Plane& plane = self->plane;
+    Bound b("Workplane.val()", {}, args);
+    return self->objects.empty() ? vector_value(plane.origin) : self->objects.front();
+}
+
+Value method_end(const WP& self, const std::string& name, const CallArgs& args) {
+    const SourcePos at = args.at;
+    Bound b("Workplane.end()", {optional("n", Value::integer(1))}, args);
+    double n = b.number("n");
+    WP w = self;
+    for (int i = 0; i < static_cast<int>(n); ++i) {
+        if (!w->parent) value_error(at, "Cannot end() the root workplane");
+        w = w->parent;
     }
-    if (name == "line" || name == "hLine" || name == "vLine" || name == "hLineTo" || name == "vLineTo") {
-        std::optional<Bound> bound;
-        if (name == "line")
-            bound.emplace("Workplane.line()", std::initializer_list<Param>{required("xDist"), required("yDist"), optional("forConstruction", Value::boolean(false))}, args);
-        else
-            bound.emplace("Workplane." + name + "()", std::initializer_list<Param>{required(name.size() == 5 ? "distance" : name[0] == 'h' ? "xCoord" : "yCoord"),
-                                                      optional("forConstruction", Value::boolean(false))}, args);
-        const Bound& b = *bound;
-        gp_XYZ p = plane.to_local(from_point(*self, at));
-        double x = p.X(), y = p.Y();
-        if (name == "line") { x += b.number("xDist"); y += b.number("yDist"); }
-        else if (name == "hLine") x += b.number("distance");
-        else if (name == "vLine") y += b.number("distance");
-        else if (name == "hLineTo") x = b.number("xCoord");
-        else y = b.number("yCoord");
-        return line_to(self, x, y, b.flag("forConstruction"), at);
-    }
-    if (name == "threePointArc") {
-        Bound b("Workplane.threePointArc()", {required("point1"), required("point2"), optional("forConstruction", Value::boolean(false))}, args);
-        gp_XYZ start = from_point(*self, at);
-        gp_XYZ p1 = b.vec3("point1"), p2 = b.vec3("point2");
-        TopoDS_Edge e = make_three_point_arc(gp_Pnt(start), gp_Pnt(plane.to_world(p1.X(), p1.Y(), p1.Z())),
-                                             gp_Pnt(plane.to_world(p2.X(), p2.Y(), p2.Z())));
-        return add_pending_edge(self, e, b.flag("forConstruction"));
-    }
-    if (name == "close") {
-        Bound b("Workplane.close()", {}, args);
-        gp_XYZ end = plane.to_local(from_point(*self, at));
-        if (!self->ctx->first_point) value_error(at, "Not start point specified - cannot close");
-        gp_XYZ start = *self->ctx->first_point;
-        WP node = self;
-        if ((end - start).Modulus() > 1e-6)
-            node = std::static_pointer_cast<WorkplaneObj>(line_to(self, start.X(), start.Y(), false, at).obj);
-        self->ctx->first_point.reset();
-        return make_wire(node, false, at);
-    }
-    if (name == "wire") {
-        Bound b("Workplane.wire()", {optional("forConstruction", Value::boolean(false))}, args);
-        return make_wire(self, b.flag("forConstruction"), at);
-    }
-    if (name == "circle") {
-        Bound b("Workplane.circle()", {required("radius"), optional("forConstruction", Value::boolean(false))}, args);
-        double r = b.positive("radius");
-        TopoDS_Wire w = occt("circle", [&] {
-            return BRepBuilderAPI_MakeWire(BRepBuilderAPI_MakeEdge(gp_Circ(gp_Ax2(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), r)).Edge()).Wire();
-        });
-        return place_wires(self, w, b.flag("forConstruction"), at);
-    }
-    if (name == "rect") {
-        Bound b("Workplane.rect()", {required("xLen"), required("yLen"), optional("centered", Value::boolean(true)),
-                                     optional("forConstruction", Value::boolean(false))}, args);
-        double xl = b.number("xLen"), yl = b.number("yLen");
-        const Value& cv = b["centered"];
-        std::array<bool, 2> c{truthy(cv), truthy(cv)};
-        if (cv.t == VT::Tuple || cv.t == VT::List) {
-            if (cv.items->size() != 2) type_error(at, "Workplane.rect() centered must be a bool or a 2-tuple");
-            c = {truthy((*cv.items)[0]), truthy((*cv.items)[1])};
-        }
-        double ox = c[0] ? -xl / 2 : 0, oy = c[1] ? -yl / 2 : 0;
-        TopoDS_Wire w = occt("rect", [&] {
-            BRepBuilderAPI_MakePolygon poly;
-            poly.Add(gp_Pnt(ox, oy, 0));
-            poly.Add(gp_Pnt(ox + xl, oy, 0));
-            poly.Add(gp_Pnt(ox + xl, oy + yl, 0));
-            poly.Add(gp_Pnt(ox, oy + yl, 0));
-            poly.Add(gp_Pnt(ox, oy, 0));
-            if (!poly.IsDone()) throw CadFailure("Workplane.rect(): degenerate rectangle");
-            return poly.Wire();
-        });
-        return place_wires(self, w, b.flag("forConstruction"), at);
-    }
-    if (name == "add") {
-        Bound b("Workplane.add()", {required("obj")}, args);
-        const Value& o = b["obj"];
-        if (o.t == VT::Workplane) {
-            auto other = o.as<WorkplaneObj>()->objects;
-            self->objects.insert(self->objects.end(), other.begin(), other.end());
-        } else if (o.t == VT::List || o.t == VT::Tuple) {
-            self->objects.insert(self->objects.end(), o.items->begin(), o.items->end());
-        } else if (o.t == VT::Shape || o.t == VT::Vector || o.t == VT::Location || o.t == VT::Sketch) {
-            self->objects.push_back(o);
-        } else {
-            type_error(at, std::string("Workplane.add() cannot add a ") + type_name(o.t));
-        }
-        return wp_value(self);
-    }
-    if (name == "val") {
-        Bound b("Workplane.val()", {}, args);
-        return self->objects.empty() ? vector_value(plane.origin) : self->objects.front();
-    }
-    if (name == "end") {
-        Bound b("Workplane.end()", {optional("n", Value::integer(1))}, args);
-        double n = b.number("n");
-        WP w = self;
-        for (int i = 0; i < static_cast<int>(n); ++i) {
-            if (!w->parent) value_error(at, "Cannot end() the root workplane");
-            w = w->parent;
-        }
-        return wp_value(w);
-    }
-    return std::nullopt;
+    return wp_value(w);
+}
+
+using WorkplaneMethod = Value (*)(const WP& self, const std::string& name, const CallArgs& args);
+
+// The Workplane methods of the subset, by name (docs/cadquery-subset.md).
+const std::unordered_map<std::string, WorkplaneMethod>& workplane_methods() {
+    static const std::unordered_map<std::string, WorkplaneMethod> methods{
+        {"workplane", method_workplane},
+        {"moveTo", method_moveTo},
+        {"move", method_move},
+        {"center", method_center},
+        {"pushPoints", method_pushPoints},
+        {"box", method_box},
+        {"cylinder", method_cylinder},
+        {"sphere", method_sphere},
+        {"extrude", method_extrude},
+        {"cutBlind", method_extrude},
+        {"union", method_union},
+        {"cut", method_cut},
+        {"intersect", method_cut},
+        {"clean", method_clean},
+        {"sketch", method_sketch},
+        {"lineTo", method_lineTo},
+        {"line", method_line},
+        {"hLine", method_line},
+        {"vLine", method_line},
+        {"hLineTo", method_line},
+        {"vLineTo", method_line},
+        {"threePointArc", method_threePointArc},
+        {"close", method_close},
+        {"wire", method_wire},
+        {"circle", method_circle},
+        {"rect", method_rect},
+        {"add", method_add},
+        {"val", method_val},
+        {"end", method_end},
+    };
+    return methods;
+}
+
+}  // namespace
+
+std::optional<Value> call_workplane_method(const WP& self, const std::string& name, const CallArgs& args) {
+    const auto& methods = workplane_methods();
+    const auto it = methods.find(name);
+    if (it == methods.end()) return std::nullopt;
+    return it->second(self, name, args);
 }
 
 }  // namespace cadrecode::cad

@@ -160,7 +160,7 @@ TEST(ModelParity, Bf16LogitsCloseToTheBf16Reference) {
 TEST(ModelDecoding, CachedStepsEqualTheFullSequence) {
     Fixture fx;
     auto m = CadRecodeModel::load(kFixture, with_dtype("fp32"));
-    auto& impl = m.impl();
+    auto& impl = model::detail::ImplAccess::of(m);
     c10::InferenceMode guard;
     auto& net = impl.net;
     int64_t B = 2, N = 256, T = 9;

@@ -18,6 +18,11 @@ struct CadRecodeModel::Impl {
 
 namespace detail {
 
+// The model's internals, for the model layer's own translation units (train-step.cpp) and its tests.
+struct ImplAccess {
+    static CadRecodeModel::Impl& of(const CadRecodeModel& m) { return *m.impl_; }
+};
+
 // Resolves LoadOptions::dtype for a device, and applies the thread policy (see model.h).
 torch::ScalarType resolve_dtype(const std::string& option, const std::string& config_dtype,
                                 const torch::Device& device);

@@ -1,8 +1,5 @@
 // The training loop: data -> micro-batches -> Qwen2 + point encoder -> token NLL on the code -> AdamW.
-// One of the few translation units that include libtorch.
-#include <ATen/autocast_mode.h>
-#include <torch/torch.h>
-
+// Free of libtorch: the step itself is cadrecode/model/train-step.h.
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -14,9 +11,9 @@
 #include <algorithm>
 #include <sstream>
 
-#include "../model/model-impl.h"
 #include "batch.h"
 #include "cadrecode/model/model.h"
+#include "cadrecode/model/train-step.h"
 #include "cadrecode/recon/model-writer.h"
 #include "cadrecode/recon/reconstruct.h"
 #include "cadrecode/text/tokenizer.h"
@@ -73,65 +70,17 @@ void truncate_log(const std::string& path, int64_t step) {
     util::write_file_atomic(path, kept);
 }
 
-struct Tensors {
-    torch::Tensor xyz, tokens, real, targets;
-};
-
-Tensors to_tensors(const Batch& b, const torch::Device& device) {
-    auto i64 = torch::TensorOptions().dtype(torch::kInt64);
-    Tensors t;
-    t.xyz = torch::from_blob(const_cast<float*>(b.xyz.data()), {b.rows, b.points, 3}, torch::kFloat32).to(device);
-    t.tokens = torch::from_blob(const_cast<int64_t*>(b.tokens.data()), {b.rows, b.length}, i64).to(device);
-    t.real = torch::from_blob(const_cast<uint8_t*>(b.real.data()), {b.rows, b.length}, torch::kUInt8)
-                 .to(torch::kBool)
-                 .to(device);
-    t.targets = torch::from_blob(const_cast<int64_t*>(b.targets.data()), {b.rows, b.length - 1}, i64).to(device);
-    return t;
-}
-
-// bf16 autocast for the forward pass, switched off again on every path (an exception included).
-class AutocastScope {
-public:
-    AutocastScope(bool on, bool cuda) : on_(on), cuda_(cuda) {
-        if (!on_) return;
-        if (cuda_) {
-            at::autocast::set_enabled(true);
-            at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-        } else {
-            at::autocast::set_cpu_enabled(true);
-            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-        }
-        at::autocast::increment_nesting();
-    }
-    ~AutocastScope() {
-        if (!on_) return;
-        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-        if (cuda_)
-            at::autocast::set_enabled(false);
-        else
-            at::autocast::set_cpu_enabled(false);
-    }
-    AutocastScope(const AutocastScope&) = delete;
-    AutocastScope& operator=(const AutocastScope&) = delete;
-
-private:
-    bool on_, cuda_;
-};
-
-// Summed token NLL of one micro-batch (fp32 logits).
-torch::Tensor batch_loss_sum(model::detail::CadRecode& net, const Tensors& t, bool autocast_bf16, bool cuda) {
-    torch::Tensor logits;
-    {
-        AutocastScope scope(autocast_bf16, cuda);
-        const int64_t n = t.xyz.size(1), T = t.tokens.size(1);
-        torch::Tensor hidden = net->forward_sequence(t.xyz, t.tokens, t.real);  // (B, N+T, C)
-        // Position N + i holds token i and predicts token i + 1: the last point-free T - 1 positions.
-        torch::Tensor h = hidden.narrow(1, n, T - 1);                            // (B, T-1, C)
-        logits = net->logits(h).to(torch::kFloat32);                            // (B, T-1, V)
-    }
-    return torch::nn::functional::cross_entropy(
-        logits.reshape({-1, logits.size(-1)}), t.targets.reshape({-1}),
-        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum));
+// The trainer's micro-batch as the model layer's plain view of it.
+model::TrainBatch view(const Batch& b) {
+    model::TrainBatch v;
+    v.rows = b.rows;
+    v.points = b.points;
+    v.length = b.length;
+    v.xyz = b.xyz.data();
+    v.tokens = b.tokens.data();
+    v.real = b.real.data();
+    v.targets = b.targets.data();
+    return v;
 }
 
 struct RunState {
@@ -154,7 +103,7 @@ json state_json(const RunState& s) {
 }
 
 // Writes checkpoint/ atomically: a fresh folder, then renames (the old one survives until the new is whole).
-void save_checkpoint(const std::string& out, const model::CadRecodeModel& m, torch::optim::Optimizer& opt,
+void save_checkpoint(const std::string& out, const model::CadRecodeModel& m, const model::TrainStep& trainer,
                      const RunState& state) {
     const fs::path dir = fs::path(out) / "checkpoint";
     const fs::path tmp = fs::path(out) / "checkpoint.tmp";
@@ -162,7 +111,7 @@ void save_checkpoint(const std::string& out, const model::CadRecodeModel& m, tor
     fs::remove_all(tmp);
     fs::create_directories(tmp);
     m.save((tmp / "model").string());
-    torch::save(opt, (tmp / "optimizer.pt").string());
+    trainer.save_optimizer((tmp / "optimizer.pt").string());
     util::write_file_atomic((tmp / "state.json").string(), state_json(state).dump(2));
     fs::remove_all(old);
     if (fs::exists(dir)) fs::rename(dir, old);
@@ -258,9 +207,8 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     model::LoadOptions lo;
     lo.device = config.device;
     lo.dtype = "fp32";  // master weights in fp32; bf16 enters through autocast
-    const torch::Device device(config.device);
-    const bool bf16 = config.dtype == "bf16" ||
-                      (config.dtype == "auto" && (device.is_cuda() || model::cpu_has_bf16()));
+    const bool cuda = config.device.rfind("cuda", 0) == 0;
+    const bool bf16 = config.dtype == "bf16" || (config.dtype == "auto" && (cuda || model::cpu_has_bf16()));
     lo.threads = config.threads != 0 ? config.threads
                                      : (bf16 ? int(std::thread::hardware_concurrency()) : 1);
     model::CadRecodeModel m = [&] {
@@ -286,31 +234,20 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         mc.eos_token_id = ids.eos;
         return model::CadRecodeModel::random(mc, config.seed, lo);
     }();
-    model::detail::CadRecode& net = m.impl().net;
-    net->train();
-
     // Optimiser: AdamW; no weight decay on biases and norm weights (1-D tensors), as Hugging Face's Trainer.
-    std::vector<torch::Tensor> decay, no_decay;
-    for (auto& p : net->named_parameters()) (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
-    auto opts = [&](double wd) {
-        auto o = std::make_unique<torch::optim::AdamWOptions>(config.lr);
-        o->betas({config.beta1, config.beta2}).eps(config.eps).weight_decay(wd);
-        return o;
-    };
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, opts(config.weight_decay));
-    groups.emplace_back(no_decay, opts(0.0));
-    torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(config.lr));
+    model::AdamWConfig adamw;
+    adamw.lr = config.lr;
+    adamw.beta1 = config.beta1;
+    adamw.beta2 = config.beta2;
+    adamw.eps = config.eps;
+    adamw.weight_decay = config.weight_decay;
+    model::TrainStep trainer(m, adamw, bf16);
 
     RunState state;
     if (!resume_from.empty()) {
         const std::string opt_path = (resume_from / "optimizer.pt").string();
         const std::string state_path = (resume_from / "state.json").string();
-        try {
-            torch::load(opt, opt_path);
-        } catch (const std::exception& e) {
-            throw std::runtime_error(opt_path + ": cannot restore the optimiser: " + e.what());
-        }
+        trainer.load_optimizer(opt_path);
         try {
             const json s = json::parse(util::read_file(state_path));
             state.step = s.at("step").get<int64_t>();
@@ -332,7 +269,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     say(cb, "config: " + train_config_json(config, -1));
     say(cb, "model: " + std::to_string(m.parameter_count()) + " parameters, " + model::config_json(m.config()));
     say(cb, std::string("precision: ") + (bf16 ? "bf16 autocast" : "fp32") + ", device " + m.device() +
-                ", threads " + std::to_string(at::get_num_threads()));
+                ", threads " + std::to_string(trainer.threads()));
     if (state.step == 0)
         log.write({{"event", "start"}, {"step", 0}, {"parameters", m.parameter_count()},
                    {"train_programs", train_data.size()}, {"val_programs", val_data.size()},
@@ -340,23 +277,21 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
 
     auto validate_loss = [&]() -> double {
         if (val_data.size() == 0) return -1;
-        torch::NoGradGuard ng;
-        net->eval();
+        trainer.set_training(false);
         double sum = 0;
         int64_t count = 0;
         for (int64_t v = 0; v < config.val_batches; ++v) {
             const Batch b = make_batch(val_data, config, ids, uint64_t(v), /*augment=*/false);
-            sum += batch_loss_sum(net, to_tensors(b, device), bf16, device.is_cuda()).item<double>();
+            sum += trainer.loss_sum(view(b));
             count += b.target_count;
         }
-        net->train();
+        trainer.set_training(true);
         return sum / double(std::max<int64_t>(1, count));
     };
 
     auto reconstruct_some = [&]() {
         if (val_data.size() == 0 || config.recon_samples <= 0) return;
-        torch::NoGradGuard ng;
-        net->eval();
+        trainer.set_training(false);
         model::GenerateOptions go;
         go.max_new_tokens = config.max_tokens - 1;  // the start token is part of max_tokens
         go.eos_id = ids.eos;
@@ -384,7 +319,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
                 cds.push_back(r.cd());
             }
         }
-        net->train();
+        trainer.set_training(true);
         std::sort(cds.begin(), cds.end());
         const double median = cds.empty() ? -1 : cds[cds.size() / 2];
         log.write({{"event", "reconstruct"}, {"step", state.step}, {"samples", n}, {"valid", valid},
@@ -421,8 +356,6 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         }
         const auto t_step = Clock::now();
         const double lr = learning_rate(config, state.step);
-        for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-        opt.zero_grad();
         // Every micro-batch of the step first, so the loss is normalised by the step's total target count.
         std::vector<Batch> micro;
         int64_t targets = 0;
@@ -432,19 +365,12 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
             targets += micro.back().target_count;
         }
         for (const Batch& b : micro) state.flops += step_flops(m.config(), b);
-        double loss_sum = 0;
-        for (const Batch& b : micro) {
-            torch::Tensor l = batch_loss_sum(net, to_tensors(b, device), bf16, device.is_cuda());
-            loss_sum += l.item<double>();
-            (l / double(targets)).backward();
-        }
-        const double grad_norm =
-            config.grad_clip > 0
-                ? torch::nn::utils::clip_grad_norm_(net->parameters(), config.grad_clip)
-                : torch::nn::utils::clip_grad_norm_(net->parameters(), std::numeric_limits<double>::infinity());
-        opt.step();
+        std::vector<model::TrainBatch> views;
+        for (const Batch& b : micro) views.push_back(view(b));
+        const model::TrainStep::Result r = trainer.step(views, targets, lr, config.grad_clip);
+        const double grad_norm = r.grad_norm;
         ++state.step;
-        last_loss = loss_sum / double(targets);
+        last_loss = r.loss_sum / double(targets);
         if (!std::isfinite(last_loss))
             throw std::runtime_error("the loss became " + std::to_string(last_loss) + " at step " +
                                      std::to_string(state.step) + " (learning rate " + std::to_string(lr) + ")");
@@ -468,7 +394,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         if (config.recon_every > 0 && state.step % config.recon_every == 0) reconstruct_some();
         if (config.checkpoint_every > 0 && state.step % config.checkpoint_every == 0) {
             state.train_seconds = seconds_before + seconds_since(t_run);
-            save_checkpoint(config.out, m, opt, state);
+            save_checkpoint(config.out, m, trainer, state);
             redraw_plot();
         }
     }
@@ -477,7 +403,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         log_validation();
     }
     state.train_seconds = seconds_before + seconds_since(t_run);
-    save_checkpoint(config.out, m, opt, state);
+    save_checkpoint(config.out, m, trainer, state);
     redraw_plot();
 
     // The final model, ready for `cadrecode reconstruct --model`.

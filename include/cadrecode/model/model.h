@@ -22,6 +22,10 @@
 
 namespace cadrecode::model {
 
+namespace detail {
+struct ImplAccess;
+}
+
 struct LoadOptions {
     std::string device = "cpu";  // "cpu", "cuda", "cuda:1", ...
     // "fp32", "bf16" or "auto": the checkpoint's torch_dtype when it is bfloat16/float16 and the device runs
@@ -100,9 +104,8 @@ public:
 
     struct Impl;  // internal (src/model/model-impl.h): the torch modules
 
-    Impl& impl() const { return *impl_; }
-
 private:
+    friend struct detail::ImplAccess;  // the model layer's own units (training, tests of the internals)
     explicit CadRecodeModel(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

@@ -280,3 +280,31 @@ TEST(Reconstruct, RefinementReplacesTheCandidateOnlyWhenCloser) {
     EXPECT_EQ(same.program(), kRight);
     EXPECT_LE(same.cd(), same.candidates[0].cd);
 }
+
+TEST(Reconstruct, NoValidCandidateIsRepairedWhenRefinementIsOn) {
+    // The only real candidate has a zero height: invalid. With refinement, one number moved makes it valid,
+    // then the search fits it; the result says it was repaired and keeps best = -1 (no candidate was valid).
+    const std::string flat = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-25))\n"
+                             "r=w0.workplane(offset=0).moveTo(0,0).box(200,100,0)";
+    ScriptedWriter w;
+    w.programs = {kInvalid, flat};
+    recon::ReconstructOptions opt;
+    opt.candidates = 2;
+    opt.dense_points = 4096;
+    const auto off = recon::reconstruct(mesh_input(), w, opt);
+    EXPECT_FALSE(off.ok());  // refinement off (the library's default): nothing to write
+    EXPECT_FALSE(off.repaired());
+    opt.refine.max_evaluations = 800;
+    const auto res = recon::reconstruct(mesh_input(), w, opt);
+    ASSERT_TRUE(res.ok());
+    EXPECT_TRUE(res.repaired());
+    EXPECT_EQ(res.best, -1);
+    EXPECT_EQ(res.valid_count(), 0);
+    EXPECT_EQ(res.refined.start, 1);
+    EXPECT_TRUE(cad::execute_program(res.program()).valid()) << res.program();
+    EXPECT_NE(res.program().find("box(200,100,50)"), std::string::npos) << res.program();
+    EXPECT_LT(res.cd(), 0.5);
+    const auto j = nlohmann::json::parse(recon::result_to_json(res));
+    EXPECT_EQ(j.at("program").get<std::string>(), res.program());
+    EXPECT_TRUE(j.at("refine").at("repaired").get<bool>());
+}

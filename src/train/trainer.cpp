@@ -148,6 +148,95 @@ std::vector<std::string> read_programs(const std::vector<std::string>& paths) {
     return out;
 }
 
+// A resumed run keeps what defines its arithmetic; where it lives, the machine, logging and when to stop
+// may change. Throws naming the run's config.json and the first setting that differs.
+void check_resumable(const TrainConfig& config, const fs::path& out) {
+    const json saved = json::parse(train_config_json(read_train_config((out / "config.json").string())));
+    const json given = json::parse(train_config_json(config));
+    static const std::set<std::string> may_change{
+        "out",          "data",        "val",           "device",           "threads",      "dtype",
+        "log_every",    "val_every",   "val_batches",   "recon_every",      "recon_samples", "checkpoint_every",
+        "time_limit_s", "stop_at",     "iterations",       "flops_budget"};
+    for (auto it = saved.begin(); it != saved.end(); ++it)
+        if (!may_change.count(it.key()) && given.value(it.key(), json()) != it.value())
+            throw std::runtime_error((out / "config.json").string() + ": " + it.key() + ": the run was made with " +
+                                     it.value().dump() + ", the resumed run asks for " +
+                                     given.value(it.key(), json()).dump() + " (a resumed run keeps its arithmetic)");
+}
+
+// The run's tokenizer: its own copy when resuming (the ids never change under a checkpoint), else the
+// configured one, the init model's, or a BPE trained on the data; a new run saves its copy.
+text::Tokenizer run_tokenizer(const TrainConfig& config, const fs::path& out, bool resuming, const TrainCallbacks& cb) {
+    if (resuming) return text::Tokenizer::load((out / "tokenizer.json").string());
+    const int vocab = config.init_from.empty()
+                          ? (config.vocab_size > 0 ? config.vocab_size : model::preset(config.preset).vocab_size)
+                          : 0;
+    text::Tokenizer t = resolve_tokenizer(
+        config, cb,
+        config.tokenizer.empty() && config.init_from.empty() ? read_programs(config.data) : std::vector<std::string>{},
+        vocab);
+    t.save((out / "tokenizer.json").string());
+    return t;
+}
+
+// The model: the checkpoint's when resuming, the init model's (a missing point encoder initialised), or a
+// new one of the preset with the configured overrides and the tokenizer's vocabulary.
+model::CadRecodeModel make_model(const TrainConfig& config, const text::Tokenizer& tokenizer, const SpecialIds& ids,
+                                 const fs::path& resume_from, model::LoadOptions lo) {
+    if (!resume_from.empty()) return model::CadRecodeModel::load((resume_from / "model").string(), lo);
+    if (!config.init_from.empty()) {
+        lo.init_missing_point_encoder = true;
+        lo.init_seed = config.seed;
+        return model::CadRecodeModel::load(config.init_from, lo);
+    }
+    model::Qwen2Config mc = model::preset(config.preset);
+    auto over = [](int& field, int value) {
+        if (value > 0) field = value;
+    };
+    over(mc.hidden_size, config.hidden_size);
+    over(mc.num_hidden_layers, config.layers);
+    over(mc.num_attention_heads, config.heads);
+    over(mc.num_key_value_heads, config.kv_heads);
+    over(mc.intermediate_size, config.intermediate_size);
+    mc.validate();
+    mc.vocab_size = tokenizer.vocab_size();
+    mc.max_position_embeddings = std::max(mc.max_position_embeddings, config.points + config.max_tokens);
+    mc.bos_token_id = ids.start;
+    mc.eos_token_id = ids.eos;
+    return model::CadRecodeModel::random(mc, config.seed, lo);
+}
+
+// The optimiser's state and the run's counters from a checkpoint folder.
+RunState restore_state(model::TrainStep& trainer, const fs::path& resume_from) {
+    RunState state;
+    trainer.load_optimizer((resume_from / "optimizer.pt").string());
+    const std::string state_path = (resume_from / "state.json").string();
+    try {
+        const json s = json::parse(util::read_file(state_path));
+        state.step = s.at("step").get<int64_t>();
+        state.best_val = s.at("best_val_loss").get<double>();
+        state.train_seconds = s.at("train_seconds").get<double>();
+        state.flops = s.value("flops", 0.0);  // absent in checkpoints written before it was counted
+    } catch (const json::exception& e) {
+        throw std::runtime_error(state_path + ": expected step, best_val_loss and train_seconds: " + e.what());
+    }
+    return state;
+}
+
+// The final model, ready for `cadrecode reconstruct --model`: weights, tokenizer and training.json.
+fs::path write_final_model(const fs::path& out, const model::CadRecodeModel& m, const text::Tokenizer& tokenizer,
+                           const TrainConfig& config, const RunState& state, double last_loss) {
+    const fs::path model_dir = out / "model";
+    m.save(model_dir.string());
+    tokenizer.save((model_dir / "tokenizer.json").string());
+    util::write_file_atomic((model_dir / "training.json").string(),
+                            json{{"config", json::parse(train_config_json(config))},
+                                 {"state", state_json(state)},
+                                 {"final_loss", last_loss}}
+                                .dump(2));
+    return model_dir;
+}
+
 }  // namespace
 
 TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallbacks& cb) {
@@ -158,37 +247,12 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     if (!resume && !checkpoint_to_resume(config.out).empty())
         throw std::runtime_error(config.out + " holds a checkpoint of an earlier run: use --resume to continue it, "
                                               "or another --out");
-    if (!resume_from.empty()) {
-        // What defines the run's arithmetic must stay as it was; where the run lives, the machine, logging and
-        // when to stop may change.
-        const json saved = json::parse(train_config_json(read_train_config((out / "config.json").string())));
-        const json given = json::parse(train_config_json(config));
-        static const std::set<std::string> may_change{
-            "out",          "data",        "val",           "device",           "threads",      "dtype",
-            "log_every",    "val_every",   "val_batches",   "recon_every",      "recon_samples", "checkpoint_every",
-            "time_limit_s", "stop_at",     "iterations",       "flops_budget"};
-        for (auto it = saved.begin(); it != saved.end(); ++it)
-            if (!may_change.count(it.key()) && given.value(it.key(), json()) != it.value())
-                throw std::runtime_error((out / "config.json").string() + ": " + it.key() + ": the run was made with " +
-                                         it.value().dump() + ", the resumed run asks for " +
-                                         given.value(it.key(), json()).dump() + " (a resumed run keeps its arithmetic)");
-    }
+    if (!resume_from.empty()) check_resumable(config, out);
     validate(config);
     model::check_device(config.device);  // before the data is loaded
     fs::create_directories(out);
 
-    // Tokenizer: the run's own copy when resuming, so the ids never change under a checkpoint.
-    text::Tokenizer tokenizer = [&] {
-        if (!resume_from.empty()) return text::Tokenizer::load((out / "tokenizer.json").string());
-        const int vocab = config.init_from.empty()
-                              ? (config.vocab_size > 0 ? config.vocab_size : model::preset(config.preset).vocab_size)
-                              : 0;
-        return resolve_tokenizer(config, cb, config.tokenizer.empty() && config.init_from.empty()
-                                                          ? read_programs(config.data)
-                                                          : std::vector<std::string>{},
-                                 vocab);
-    }();
-    if (resume_from.empty()) tokenizer.save((out / "tokenizer.json").string());
+    const text::Tokenizer tokenizer = run_tokenizer(config, out, !resume_from.empty(), cb);
     const SpecialIds ids = special_ids(tokenizer);
 
     // Data.
@@ -211,29 +275,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     const bool bf16 = config.dtype == "bf16" || (config.dtype == "auto" && (cuda || model::cpu_has_bf16()));
     lo.threads = config.threads != 0 ? config.threads
                                      : (bf16 ? int(std::thread::hardware_concurrency()) : 1);
-    model::CadRecodeModel m = [&] {
-        if (!resume_from.empty()) return model::CadRecodeModel::load((resume_from / "model").string(), lo);
-        if (!config.init_from.empty()) {
-            lo.init_missing_point_encoder = true;
-            lo.init_seed = config.seed;
-            return model::CadRecodeModel::load(config.init_from, lo);
-        }
-        model::Qwen2Config mc = model::preset(config.preset);
-        auto over = [](int& field, int value) {
-            if (value > 0) field = value;
-        };
-        over(mc.hidden_size, config.hidden_size);
-        over(mc.num_hidden_layers, config.layers);
-        over(mc.num_attention_heads, config.heads);
-        over(mc.num_key_value_heads, config.kv_heads);
-        over(mc.intermediate_size, config.intermediate_size);
-        mc.validate();
-        mc.vocab_size = tokenizer.vocab_size();
-        mc.max_position_embeddings = std::max(mc.max_position_embeddings, config.points + config.max_tokens);
-        mc.bos_token_id = ids.start;
-        mc.eos_token_id = ids.eos;
-        return model::CadRecodeModel::random(mc, config.seed, lo);
-    }();
+    model::CadRecodeModel m = make_model(config, tokenizer, ids, resume_from, lo);
     // Optimiser: AdamW; no weight decay on biases and norm weights (1-D tensors), as Hugging Face's Trainer.
     model::AdamWConfig adamw;
     adamw.lr = config.lr;
@@ -245,18 +287,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
 
     RunState state;
     if (!resume_from.empty()) {
-        const std::string opt_path = (resume_from / "optimizer.pt").string();
-        const std::string state_path = (resume_from / "state.json").string();
-        trainer.load_optimizer(opt_path);
-        try {
-            const json s = json::parse(util::read_file(state_path));
-            state.step = s.at("step").get<int64_t>();
-            state.best_val = s.at("best_val_loss").get<double>();
-            state.train_seconds = s.at("train_seconds").get<double>();
-            state.flops = s.value("flops", 0.0);  // absent in checkpoints written before it was counted
-        } catch (const json::exception& e) {
-            throw std::runtime_error(state_path + ": expected step, best_val_loss and train_seconds: " + e.what());
-        }
+        state = restore_state(trainer, resume_from);
         truncate_log((out / "log.jsonl").string(), state.step);
         say(cb, "resuming at step " + std::to_string(state.step) + " from " + resume_from.string());
     } else {
@@ -406,15 +437,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     save_checkpoint(config.out, m, trainer, state);
     redraw_plot();
 
-    // The final model, ready for `cadrecode reconstruct --model`.
-    const fs::path model_dir = out / "model";
-    m.save(model_dir.string());
-    tokenizer.save((model_dir / "tokenizer.json").string());
-    util::write_file_atomic((model_dir / "training.json").string(),
-                            json{{"config", json::parse(train_config_json(config))},
-                                 {"state", state_json(state)},
-                                 {"final_loss", last_loss}}
-                                .dump(2));
+    const fs::path model_dir = write_final_model(out, m, tokenizer, config, state, last_loss);
 
     TrainResult res;
     res.steps = state.step;

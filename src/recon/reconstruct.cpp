@@ -182,6 +182,7 @@ void score_and_refine(ReconstructResult& res, const std::vector<std::string>& pr
         CandidateResult c;
         c.program = programs[k];
         c.verdict = scores[k].verdict;
+        c.unscorable = scores[k].unscorable;
         c.message = scores[k].message;
         c.cd = scores[k].valid() ? scores[k].cd : -1;
         if (c.cd >= 0 && c.cd < best_cd) {
@@ -418,6 +419,7 @@ std::string result_to_json(const ReconstructResult& result, int indent) {
     int at_limit = 0;
     for (const CandidateResult& c : result.candidates) {
         nlohmann::json cj{{"verdict", cad::verdict_name(c.verdict)}, {"program", c.program}};
+        if (c.unscorable) cj["unscorable"] = true;
         if (c.token_limit) {
             cj["token_limit"] = true;
             ++at_limit;

@@ -21,16 +21,17 @@ constexpr double kGraceS = 2.0;
 
 std::string encode(const Score& s) {
     char buf[160];
-    std::snprintf(buf, sizeof buf, "%.17g %.17g %.17g %d\n", s.cd, s.renormalized_cd, s.objective,
-                  static_cast<int>(s.verdict));
+    std::snprintf(buf, sizeof buf, "%.17g %.17g %.17g %d %d\n", s.cd, s.renormalized_cd, s.objective,
+                  static_cast<int>(s.verdict), s.unscorable ? 1 : 0);
     return buf + s.message;
 }
 
 Score decode(const std::string& text) {
     Score s;
-    int v = 0;
-    if (std::sscanf(text.c_str(), "%lf %lf %lf %d", &s.cd, &s.renormalized_cd, &s.objective, &v) != 4)
+    int v = 0, unscorable = 0;
+    if (std::sscanf(text.c_str(), "%lf %lf %lf %d %d", &s.cd, &s.renormalized_cd, &s.objective, &v, &unscorable) != 5)
         throw std::runtime_error("bad scorer reply");
+    s.unscorable = unscorable != 0;
     s.verdict = static_cast<cad::Verdict>(v);
     const size_t nl = text.find('\n');
     if (nl != std::string::npos) s.message = text.substr(nl + 1);
@@ -121,7 +122,7 @@ Score evaluate(const geometry::NearestNeighbours& dense, const geometry::Nearest
         }
         s.objective = s.cd + o.renormalized_weight * s.renormalized_cd;
     } catch (const std::exception& e) {
-        s.verdict = cad::Verdict::EmptyMesh;
+        s.unscorable = true;  // the program is valid (the verdict stays the executor's); its surface is not
         s.message = std::string("cannot score the surface: ") + e.what();
         s.cd = s.renormalized_cd = s.objective = -1;
     }

@@ -93,6 +93,7 @@ struct ReconstructOptions {
 struct CandidateResult {
     std::string program;
     cad::Verdict verdict = cad::Verdict::Valid;
+    bool unscorable = false;  // valid, but its surface could not be measured against the input (message)
     std::string message;   // why it is invalid; empty when valid
     double cd = -1;        // x1000, in the unit-cube scale, against the input's points; -1 when invalid
     bool token_limit = false;  // the writer stopped at its token limit (ProgramWriter::stopped_at_limit)

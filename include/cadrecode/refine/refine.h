@@ -72,6 +72,7 @@ struct Score {
     double cd = -1;
     double renormalized_cd = -1;  // the same after bringing the surface to the target's bounding box
     double objective = -1;        // cd + renormalized_weight * renormalized_cd: what the search minimises
+    bool unscorable = false;      // a valid program whose surface could not be sampled or measured (message)
     bool valid() const { return cd >= 0; }
 };
 

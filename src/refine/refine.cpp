@@ -78,14 +78,17 @@ public:
         return elapsed() >= o_.seconds;
     }
 
+    // The kill limit of one worker request: what is left of a time budget (at least 0.2 s); none (0) with a
+    // budget in evaluations.
+    double hard_limit() const { return o_.max_evaluations == 0 ? std::max(0.2, o_.seconds - elapsed() + 0.1) : 0; }
+
     // Cheap scores, +inf for invalid programs; programs seen before are not evaluated again.
     std::vector<double> quick(const std::vector<std::string>& texts, State* owner) {
         std::vector<std::string> todo;  // distinct texts not in the cache
         for (const std::string& t : texts)
             if (!cache_.count(t) && std::find(todo.begin(), todo.end(), t) == todo.end()) todo.push_back(t);
         if (!todo.empty()) {
-            double hard = 0;
-            if (o_.max_evaluations == 0) hard = std::max(0.2, o_.seconds - elapsed() + 0.1);
+            const double hard = hard_limit();
             const auto scores = scorer_.quick(todo, hard);
             evaluations_ += todo.size();
             if (owner) owner->evaluations += todo.size();
@@ -109,8 +112,7 @@ public:
             if (best == scores.size() || !o_.check_accepted) return best;
             auto it = checked_.find(texts[best]);
             if (it == checked_.end()) {
-                const double hard = o_.max_evaluations == 0 ? std::max(0.2, o_.seconds - elapsed() + 0.1) : 0;
-                it = checked_.emplace(texts[best], scorer_.check({texts[best]}, hard)[0].valid()).first;
+                it = checked_.emplace(texts[best], scorer_.check({texts[best]}, hard_limit())[0].valid()).first;
                 ++checks_;
             }
             if (it->second) return best;
@@ -385,26 +387,22 @@ RefineResult refine(const std::vector<std::string>& given, Scorer& scorer, const
     Search search(scorer, options, progress);
     if (order.empty() && options.repair) {
         // No valid start: the first few invalid programs that differ, each by its best valid neighbours.
-        std::vector<std::string> sources;
-        for (const std::string& p : given)
-            if (sources.size() < kRepairSources && std::find(sources.begin(), sources.end(), p) == sources.end())
-                sources.push_back(p);
+        std::vector<int> sources;  // indices into given
+        for (size_t i = 0; i < given.size() && sources.size() < kRepairSources; ++i)
+            if (std::find(given.begin(), given.begin() + long(i), given[i]) == given.begin() + long(i))
+                sources.push_back(int(i));
         for (size_t k = 0; k < sources.size() && order.empty() && !search.out_of_budget(); ++k) {
-            std::vector<std::string> fixes = search.repairs(sources[k]);
+            std::vector<std::string> fixes = search.repairs(given[size_t(sources[k])]);
             if (fixes.size() > kRepairChecks) fixes.resize(kRepairChecks);
             const std::vector<Score> judged = scorer.exact(fixes);
-            for (size_t j = 0; j < fixes.size(); ++j) {
-                if (!judged[j].valid() || (!order.empty() && judged[j].cd >= exact[size_t(order[0])].cd)) continue;
-                if (order.empty()) {
-                    programs.push_back(fixes[j]);
-                    exact.push_back(judged[j]);
-                    origin.push_back(int(std::find(given.begin(), given.end(), sources[k]) - given.begin()));
-                    order.push_back(int(programs.size() - 1));
-                } else {
-                    programs.back() = fixes[j];
-                    exact.back() = judged[j];
-                }
-            }
+            size_t best = fixes.size();  // the closest valid fix (the first of equals)
+            for (size_t j = 0; j < fixes.size(); ++j)
+                if (judged[j].valid() && (best == fixes.size() || judged[j].cd < judged[best].cd)) best = j;
+            if (best == fixes.size()) continue;
+            programs.push_back(fixes[best]);
+            exact.push_back(judged[best]);
+            origin.push_back(sources[k]);
+            order.push_back(int(programs.size() - 1));
         }
         if (!order.empty()) {
             out.repaired = true;

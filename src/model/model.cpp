@@ -181,6 +181,7 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
     r.tokens.assign(B, {});
     r.finished.assign(B, false);
     r.looped.assign(B, false);
+    if (o.keep_logits) r.logits.assign(B, {});
     std::vector<std::mt19937_64> rngs;
     for (int64_t b = 0; b < B; ++b) {
         std::seed_seq seq{static_cast<uint32_t>(o.seed), static_cast<uint32_t>(o.seed >> 32), static_cast<uint32_t>(b)};
@@ -203,6 +204,13 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
     for (int64_t b = 0; b < B; ++b) active[b] = b;
     auto choose = [&](const torch::Tensor& lg) {
         std::vector<int32_t> out(lg.size(0));
+        if (o.keep_logits) {
+            auto host = lg.to(torch::kCPU, torch::kFloat32).contiguous();
+            for (int64_t i = 0; i < lg.size(0); ++i) {
+                const float* row = host[i].data_ptr<float>();
+                r.logits[active[i]].emplace_back(row, row + host.size(1));
+            }
+        }
         if (greedy) {
             auto ids = lg.argmax(-1).to(torch::kCPU);
             for (int64_t i = 0; i < lg.size(0); ++i) out[i] = static_cast<int32_t>(ids[i].item<int64_t>());

@@ -48,12 +48,19 @@ struct GenerateOptions {
     int32_t point_slot_id = 151645;  // <|im_end|>: the id the point slots carry in the published prompt
     int32_t start_id = 151644;       // <|im_start|>: the token after the points
     bool stop_loops = false;         // stop a candidate whose end repeats one block (cadrecode/model/loop.h)
+    // Keep, for every chosen id (the eos included), the fp32 logits it was chosen from: vocab_size floats per
+    // step, so for tests and short scoring runs, not for 10 candidates of the 151,936-word vocabulary.
+    bool keep_logits = false;
 };
 
 struct GenerateResult {
     std::vector<std::vector<int32_t>> tokens;  // per candidate, the generated ids without the eos
     std::vector<bool> finished;                // true when the candidate ended with eos_id
     std::vector<bool> looped;                  // true when stop_loops stopped it (a repeated block at its end)
+    // With keep_logits: per candidate, one row of vocab_size logits per chosen id, in order (the row that chose
+    // the eos last when the candidate finished), i.e. forward_logits at positions N, N+1, ... of the sequence
+    // [points, start, tokens].
+    std::vector<std::vector<std::vector<float>>> logits;
     double prefill_ms = 0;
     double decode_ms = 0;
     int64_t decode_steps = 0;  // decoder calls after the prefill

@@ -34,7 +34,9 @@ namespace cad = cadrecode::cad;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 struct Args {
     std::string data = std::string(CADRECODE_SHARED_DIR) + "/data/cadrecode-v1.5";
@@ -113,8 +115,9 @@ double sum(const std::vector<double>& v) {
 // The stages of the table, in order. Overhead and total are derived per run, before taking medians,
 // so that each one's median is the median of a real run's value rather than a difference of medians.
 enum Stage { Parse, Execute, Occt, Overhead, Check, Tessellate, Total, kStages };
-const char* const kStageNames[kStages] = {"parse", "execute", "  occt (in execute)", "  interpreter (execute-occt)",
-                                          "check", "tessellate", "total (execute_program)"};
+const char* const kStageNames[kStages] = {
+    "parse", "execute",    "  occt (in execute)",    "  interpreter (execute-occt)",
+    "check", "tessellate", "total (execute_program)"};
 
 struct Corpus {
     std::vector<std::string> names;
@@ -226,7 +229,8 @@ int main(int argc, char** argv) {
     // say where the corpus's time goes; the heavy programs dominate them as they dominate a batch.
     const double occt_share = sums[Execute] > 0 ? sums[Occt] / sums[Execute] : 0.0;
     // check and tessellate are OCCT work too (BRepCheck_Analyzer, GProp, BRepMesh_IncrementalMesh).
-    const double occt_pipeline_share = sums[Total] > 0 ? (sums[Occt] + sums[Check] + sums[Tessellate]) / sums[Total] : 0.0;
+    const double occt_pipeline_share =
+        sums[Total] > 0 ? (sums[Occt] + sums[Check] + sums[Tessellate]) / sums[Total] : 0.0;
     const double overhead_share = sums[Total] > 0 ? sums[Overhead] / sums[Total] : 0.0;
     const double total_over_parse = sums[Parse] > 0 ? sums[Total] / sums[Parse] : 0.0;
     const double programs_per_s = sums[Total] > 0 ? static_cast<double>(n) / (sums[Total] / 1000.0) : 0.0;
@@ -271,19 +275,20 @@ int main(int argc, char** argv) {
         std::printf("verdicts differing between guarded and in-process          %6d\n", mismatches);
     }
 
-    std::printf("\nBENCH executor programs=%zu repeat=%d valid=%d parse_med_ms=%.4f parse_p90_ms=%.4f "
-                "execute_med_ms=%.3f execute_p90_ms=%.3f occt_med_ms=%.3f occt_p90_ms=%.3f occt_share=%.4f "
-                "occt_pipeline_share=%.4f overhead_med_ms=%.3f overhead_p90_ms=%.3f overhead_share=%.4f "
-                "check_med_ms=%.3f check_p90_ms=%.3f tessellate_med_ms=%.3f tessellate_p90_ms=%.3f "
-                "total_med_ms=%.3f total_p90_ms=%.3f total_over_parse=%.1f programs_per_s=%.2f",
-                n, args.repeat, verdict_counts["valid"], median[Parse], p90[Parse], median[Execute], p90[Execute],
-                median[Occt], p90[Occt], occt_share, occt_pipeline_share, median[Overhead], p90[Overhead],
-                overhead_share, median[Check], p90[Check], median[Tessellate], p90[Tessellate], median[Total],
-                p90[Total], total_over_parse, programs_per_s);
+    std::printf(
+        "\nBENCH executor programs=%zu repeat=%d valid=%d parse_med_ms=%.4f parse_p90_ms=%.4f "
+        "execute_med_ms=%.3f execute_p90_ms=%.3f occt_med_ms=%.3f occt_p90_ms=%.3f occt_share=%.4f "
+        "occt_pipeline_share=%.4f overhead_med_ms=%.3f overhead_p90_ms=%.3f overhead_share=%.4f "
+        "check_med_ms=%.3f check_p90_ms=%.3f tessellate_med_ms=%.3f tessellate_p90_ms=%.3f "
+        "total_med_ms=%.3f total_p90_ms=%.3f total_over_parse=%.1f programs_per_s=%.2f",
+        n, args.repeat, verdict_counts["valid"], median[Parse], p90[Parse], median[Execute], p90[Execute], median[Occt],
+        p90[Occt], occt_share, occt_pipeline_share, median[Overhead], p90[Overhead], overhead_share, median[Check],
+        p90[Check], median[Tessellate], p90[Tessellate], median[Total], p90[Total], total_over_parse, programs_per_s);
     if (args.guarded)
-        std::printf(" guarded_j1_per_s=%.2f guarded_j2_per_s=%.2f scaling_j2=%.2f fork_overhead_ms=%.2f "
-                    "fork_overhead_med_ms=%.2f guarded_mismatches=%d",
-                    g1_per_s, g2_per_s, scaling_j2, fork_overhead_ms, fork_overhead_med_ms, mismatches);
+        std::printf(
+            " guarded_j1_per_s=%.2f guarded_j2_per_s=%.2f scaling_j2=%.2f fork_overhead_ms=%.2f "
+            "fork_overhead_med_ms=%.2f guarded_mismatches=%d",
+            g1_per_s, g2_per_s, scaling_j2, fork_overhead_ms, fork_overhead_med_ms, mismatches);
     std::printf("\n");
     return 0;
 }

@@ -7,13 +7,13 @@
 // inside Python around the two queries (tree builds included on both sides). Their values must agree.
 // IoU: an exact B-rep boolean between two real-shaped solids, and the mesh path (both meshes to solids).
 // The last line is machine-readable: "BENCH metrics key=value ...".
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
 #include <random>
 #include <string>
 #include <vector>
@@ -29,7 +29,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using cadrecode::geometry::Vec3;
 
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -61,8 +63,10 @@ int main(int argc, char** argv) {
     int repeat = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string k = argv[i];
-        if (k == "--points") n = std::strtoul(argv[i + 1], nullptr, 10);
-        else if (k == "--repeat") repeat = std::atoi(argv[i + 1]);
+        if (k == "--points")
+            n = std::strtoul(argv[i + 1], nullptr, 10);
+        else if (k == "--repeat")
+            repeat = std::atoi(argv[i + 1]);
         else {
             std::fprintf(stderr, "usage: bench_metrics [--points N] [--repeat R]\n");
             return 2;
@@ -84,26 +88,36 @@ int main(int argc, char** argv) {
     cadrecode::util::write_file_atomic(dir + "/b.bin", raw(b));
     // Debian's interpreter, where python3-scipy lives (a python3 earlier on PATH may lack scipy); $PYTHON overrides.
     const char* interp = std::getenv("PYTHON") ? std::getenv("PYTHON") : "/usr/bin/python3";
-    std::string py = std::string(interp) + " -c \"import numpy as np,time,sys\nfrom scipy.spatial import cKDTree\n"
-                     "a=np.fromfile('" + dir + "/a.bin').reshape(-1,3);b=np.fromfile('" + dir + "/b.bin').reshape(-1,3)\nts=[]\n"
-                     "for _ in range(" + std::to_string(repeat) + "):\n t=time.perf_counter();d1,_=cKDTree(b).query(a);d2,_=cKDTree(a).query(b);"
+    std::string py = std::string(interp) +
+                     " -c \"import numpy as np,time,sys\nfrom scipy.spatial import cKDTree\n"
+                     "a=np.fromfile('" +
+                     dir + "/a.bin').reshape(-1,3);b=np.fromfile('" + dir +
+                     "/b.bin').reshape(-1,3)\nts=[]\n"
+                     "for _ in range(" +
+                     std::to_string(repeat) +
+                     "):\n t=time.perf_counter();d1,_=cKDTree(b).query(a);d2,_=cKDTree(a).query(b);"
                      "v=(d1**2).mean()+(d2**2).mean();ts.append((time.perf_counter()-t)*1000)\n"
-                     "ts.sort();print(ts[len(ts)//2],repr(v))\" > " + dir + "/out.txt 2>&1";
+                     "ts.sort();print(ts[len(ts)//2],repr(v))\" > " +
+                     dir + "/out.txt 2>&1";
     double scipy_ms = -1, scipy_cd = -1;
     if (std::system(py.c_str()) == 0) {
         std::string out = cadrecode::util::read_file(dir + "/out.txt");
         std::sscanf(out.c_str(), "%lf %lf", &scipy_ms, &scipy_cd);
     } else {
-        std::fprintf(stderr, "scipy comparison skipped: python3 with numpy and scipy not available (apt-get install python3-scipy)\n");
+        std::fprintf(
+            stderr,
+            "scipy comparison skipped: python3 with numpy and scipy not available (apt-get install python3-scipy)\n");
     }
     std::string rm = "rm -rf " + dir;
     (void)std::system(rm.c_str());
 
     // IoU: two boxes-with-holes and cylinders shaped like CAD-Recode models.
-    const char* p1 = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-20))\nr=w0.sketch().push([(0,0)]).rect(160,60)"
-                     ".push([(-60,0)]).circle(8,mode='s').finalize().extrude(40).union(w0.workplane(offset=40).cylinder(20,25))";
-    const char* p2 = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(5,3,-18))\nr=w0.sketch().push([(0,0)]).rect(150,64)"
-                     ".push([(60,0)]).circle(10,mode='s').finalize().extrude(38).union(w0.workplane(offset=38).cylinder(20,22))";
+    const char* p1 =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-20))\nr=w0.sketch().push([(0,0)]).rect(160,60)"
+        ".push([(-60,0)]).circle(8,mode='s').finalize().extrude(40).union(w0.workplane(offset=40).cylinder(20,25))";
+    const char* p2 =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(5,3,-18))\nr=w0.sketch().push([(0,0)]).rect(150,64)"
+        ".push([(60,0)]).circle(10,mode='s').finalize().extrude(38).union(w0.workplane(offset=38).cylinder(20,22))";
     auto ra = cadrecode::cad::execute_program(p1), rb = cadrecode::cad::execute_program(p2);
     if (!ra.valid() || !rb.valid()) {
         std::fprintf(stderr, "IoU fixtures invalid: %s %s\n", ra.error_text().c_str(), rb.error_text().c_str());
@@ -130,15 +144,19 @@ int main(int argc, char** argv) {
         iou_mesh = cadrecode::cad::iou(*ra.mesh, *rb.mesh).iou();
         mesh_ms.push_back(ms_since(t0));
     }
-    std::printf("Chamfer distance, %zu x %zu points: ours %.2f ms, scipy cKDTree %.2f ms (ratio scipy/ours %.2f); values %.9g vs %.9g\n",
-                n, n, median(ours), scipy_ms, scipy_ms > 0 ? scipy_ms / median(ours) : -1, cd, scipy_cd);
-    std::printf("IoU B-rep: %.1f ms (IoU %.4f); IoU mesh->solid (%d + %d triangles): %.1f ms (IoU %.4f)\n", median(brep_ms), iou_brep,
-                ra.props.triangles, rb.props.triangles, median(mesh_ms), iou_mesh);
+    std::printf(
+        "Chamfer distance, %zu x %zu points: ours %.2f ms, scipy cKDTree %.2f ms (ratio scipy/ours %.2f); values %.9g "
+        "vs %.9g\n",
+        n, n, median(ours), scipy_ms, scipy_ms > 0 ? scipy_ms / median(ours) : -1, cd, scipy_cd);
+    std::printf("IoU B-rep: %.1f ms (IoU %.4f); IoU mesh->solid (%d + %d triangles): %.1f ms (IoU %.4f)\n",
+                median(brep_ms), iou_brep, ra.props.triangles, rb.props.triangles, median(mesh_ms), iou_mesh);
     std::printf("Sampling %zu points on %d triangles: %.2f ms; FPS %zu -> 256: %.2f ms\n", n, ra.props.triangles,
                 median(sample_ms), n, median(fps_ms));
-    std::printf("BENCH metrics points=%zu sample_ms=%.3f fps256_ms=%.3f cd_ms=%.3f scipy_cd_ms=%.3f scipy_over_ours=%.2f cd_abs_diff=%.3g iou_brep_ms=%.2f "
-                "iou_mesh_ms=%.2f iou_brep=%.6f iou_mesh=%.6f\n",
-                n, median(sample_ms), median(fps_ms), median(ours), scipy_ms, scipy_ms > 0 ? scipy_ms / median(ours) : -1, std::fabs(cd - scipy_cd), median(brep_ms),
-                median(mesh_ms), iou_brep, iou_mesh);
+    std::printf(
+        "BENCH metrics points=%zu sample_ms=%.3f fps256_ms=%.3f cd_ms=%.3f scipy_cd_ms=%.3f scipy_over_ours=%.2f "
+        "cd_abs_diff=%.3g iou_brep_ms=%.2f "
+        "iou_mesh_ms=%.2f iou_brep=%.6f iou_mesh=%.6f\n",
+        n, median(sample_ms), median(fps_ms), median(ours), scipy_ms, scipy_ms > 0 ? scipy_ms / median(ours) : -1,
+        std::fabs(cd - scipy_cd), median(brep_ms), median(mesh_ms), iou_brep, iou_mesh);
     return 0;
 }

@@ -3,7 +3,8 @@
 //
 // For each preset and dtype: build the model with random weights (timed), measure the copy bandwidth in
 // the same run (memcpy of a 512 MiB buffer split over all cores, best of 5, counted STREAM-style as bytes
-// read + written per second), then for each batch size generate `--new` tokens after the prompt of `--points` point slots +
+// read + written per second), then for each batch size generate `--new` tokens after the prompt of `--points` point
+// slots +
 // <|im_start|> (greedy, no end token, so every candidate runs to the end).
 // One BENCH line per (preset, dtype, batch):
 //   prefill_tok_s  prompt positions per second (B * (N + 1) / prefill time)

@@ -14,9 +14,9 @@
 //   bench_refine --recovery N [--seconds S | --evaluations E] [--data DIR] [--seed K] [--dump DIR]
 //
 // Recovery instead: N real programs with every number (every parametrize parameter) moved by a random 1
-// to 8 units (seeded; sizes stay positive), refined for S seconds (or E evaluations) against their own CadQuery meshes; the
-// share that comes back to CD x1000 <= 0.3 (the metric's floor is about 0.15). One line per program, then
-// "BENCH refine_recovery ...".
+// to 8 units (seeded; sizes stay positive), refined for S seconds (or E evaluations) against their own CadQuery meshes;
+// the share that comes back to CD x1000 <= 0.3 (the metric's floor is about 0.15). One line per program, then "BENCH
+// refine_recovery ...".
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -41,7 +41,9 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using cadrecode::geometry::Vec3;
 
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
@@ -102,16 +104,16 @@ int run_recovery(const std::vector<fs::path>& programs, size_t n, double seconds
         repaired += r.repaired;
         recovered_repaired += r.repaired && r.cd_after <= 0.3;
         std::printf("%-28s %3zu numbers  CD %8.3f -> %7.3f  %5zu evaluations %5.1f s%s\n",
-                    programs[k].stem().string().c_str(), par.parameters.size(), r.cd_before, r.cd_after, r.evaluations, dt,
-                    r.repaired ? "  (invalid start, repaired)" : "");
+                    programs[k].stem().string().c_str(), par.parameters.size(), r.cd_before, r.cd_after, r.evaluations,
+                    dt, r.repaired ? "  (invalid start, repaired)" : "");
         std::fflush(stdout);
     }
-    std::printf("BENCH refine_recovery programs=%zu invalid_start=%zu repaired=%zu recovered=%zu recovered_repaired=%zu "
-                "share=%.3f median_before=%.3f median_after=%.3f median_seconds=%.2f budget_s=%.1f "
-                "budget_evaluations=%zu\n",
-                tried, invalid_start, repaired, recovered, recovered_repaired,
-                tried ? double(recovered) / double(tried) : 0.0, median(before),
-                median(after), median(times), evaluations ? 0.0 : seconds, evaluations);
+    std::printf(
+        "BENCH refine_recovery programs=%zu invalid_start=%zu repaired=%zu recovered=%zu recovered_repaired=%zu "
+        "share=%.3f median_before=%.3f median_after=%.3f median_seconds=%.2f budget_s=%.1f "
+        "budget_evaluations=%zu\n",
+        tried, invalid_start, repaired, recovered, recovered_repaired, tried ? double(recovered) / double(tried) : 0.0,
+        median(before), median(after), median(times), evaluations ? 0.0 : seconds, evaluations);
     return 0;
 }
 
@@ -128,15 +130,24 @@ int main(int argc, char** argv) {
     size_t evaluations_budget = 0;
     uint64_t seed = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--data")) data = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--recovery")) recovery = std::stoul(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--seconds")) seconds = std::stod(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--seed")) seed = std::stoull(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--evaluations")) evaluations_budget = std::stoul(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--count")) count = std::stoul(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--mutants")) mutants = std::stoul(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--workers")) workers = std::stoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--dump")) dump = argv[i + 1];
+        if (!std::strcmp(argv[i], "--data"))
+            data = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--recovery"))
+            recovery = std::stoul(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--seconds"))
+            seconds = std::stod(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--seed"))
+            seed = std::stoull(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--evaluations"))
+            evaluations_budget = std::stoul(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--count"))
+            count = std::stoul(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--mutants"))
+            mutants = std::stoul(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--workers"))
+            workers = std::stoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--dump"))
+            dump = argv[i + 1];
         else {
             std::fprintf(stderr, "usage: bench_refine [--data DIR] [--count N] [--mutants M] [--workers W]\n");
             return 2;
@@ -210,28 +221,33 @@ int main(int argc, char** argv) {
         refine::Scorer scorer(target, so);
         t0 = Clock::now();
         for (size_t k = 0; k < texts.size(); k += 2) {
-            std::vector<std::string> batch(texts.begin() + long(k), texts.begin() + long(std::min(texts.size(), k + 2)));
+            std::vector<std::string> batch(texts.begin() + long(k),
+                                           texts.begin() + long(std::min(texts.size(), k + 2)));
             for (const auto& s : scorer.quick(batch)) invalid += !s.valid();
             evaluations += batch.size();
         }
         pool_ms += ms_since(t0);
     }
     const double cheap = median(t_cheap), fullm = median(t_full);
-    std::printf("programs %zu (valid %zu), mutants %zu each, workers %d\n", programs.size(), t_cheap.size(), mutants, workers);
-    std::printf("in process, median ms: execute %.2f, tessellate %.2f, sample %.2f, chamfer %.2f = cheap %.2f; "
-                "full execute_program %.2f (ratio %.2f)\n",
-                median(t_exec), median(t_tess), median(t_sample), median(t_chamfer), cheap, fullm, fullm / cheap);
-    std::printf("in process, share of the cheap total: execute %.0f %%, tessellate %.0f %%, sample %.0f %%, chamfer %.0f %%\n",
-                100 * sum(t_exec) / (sum(t_exec) + sum(t_tess) + sum(t_sample) + sum(t_chamfer)),
-                100 * sum(t_tess) / (sum(t_exec) + sum(t_tess) + sum(t_sample) + sum(t_chamfer)),
-                100 * sum(t_sample) / (sum(t_exec) + sum(t_tess) + sum(t_sample) + sum(t_chamfer)),
-                100 * sum(t_chamfer) / (sum(t_exec) + sum(t_tess) + sum(t_sample) + sum(t_chamfer)));
+    std::printf("programs %zu (valid %zu), mutants %zu each, workers %d\n", programs.size(), t_cheap.size(), mutants,
+                workers);
+    std::printf(
+        "in process, median ms: execute %.2f, tessellate %.2f, sample %.2f, chamfer %.2f = cheap %.2f; "
+        "full execute_program %.2f (ratio %.2f)\n",
+        median(t_exec), median(t_tess), median(t_sample), median(t_chamfer), cheap, fullm, fullm / cheap);
+    std::printf(
+        "in process, share of the cheap total: execute %.0f %%, tessellate %.0f %%, sample %.0f %%, chamfer %.0f %%\n",
+        100 * sum(t_exec) / (sum(t_exec) + sum(t_tess) + sum(t_sample) + sum(t_chamfer)),
+        100 * sum(t_tess) / (sum(t_exec) + sum(t_tess) + sum(t_sample) + sum(t_chamfer)),
+        100 * sum(t_sample) / (sum(t_exec) + sum(t_tess) + sum(t_sample) + sum(t_chamfer)),
+        100 * sum(t_chamfer) / (sum(t_exec) + sum(t_tess) + sum(t_sample) + sum(t_chamfer)));
     const double per_s = pool_ms > 0 ? 1000.0 * double(evaluations) / pool_ms : 0;
     std::printf("workers: %zu evaluations (%zu invalid) in %.1f s = %.1f evaluations/s\n", evaluations, invalid,
                 pool_ms / 1000, per_s);
-    std::printf("BENCH refine programs=%zu workers=%d evals_per_s=%.1f cheap_ms=%.2f full_ms=%.2f full_over_cheap=%.2f "
-                "execute_ms=%.2f tessellate_ms=%.2f sample_ms=%.2f chamfer_ms=%.2f\n",
-                t_cheap.size(), workers, per_s, cheap, fullm, fullm / cheap, median(t_exec), median(t_tess),
-                median(t_sample), median(t_chamfer));
+    std::printf(
+        "BENCH refine programs=%zu workers=%d evals_per_s=%.1f cheap_ms=%.2f full_ms=%.2f full_over_cheap=%.2f "
+        "execute_ms=%.2f tessellate_ms=%.2f sample_ms=%.2f chamfer_ms=%.2f\n",
+        t_cheap.size(), workers, per_s, cheap, fullm, fullm / cheap, median(t_exec), median(t_tess), median(t_sample),
+        median(t_chamfer));
     return 0;
 }

@@ -40,7 +40,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -83,16 +85,25 @@ int main(int argc, char** argv) {
             return argv[++i];
         };
         const std::string k = argv[i];
-        if (k == "--steps") a.steps = std::stoi(next());
-        else if (k == "--batch") a.batch = std::stoi(next());
-        else if (k == "--points") a.points = std::stoi(next());
-        else if (k == "--hidden") a.hidden = std::stoi(next());
-        else if (k == "--layers") a.layers = std::stoi(next());
-        else if (k == "--dtype") a.dtype = next();
-        else if (k == "--model") a.model = next();
-        else if (k == "--input") a.input = next();
+        if (k == "--steps")
+            a.steps = std::stoi(next());
+        else if (k == "--batch")
+            a.batch = std::stoi(next());
+        else if (k == "--points")
+            a.points = std::stoi(next());
+        else if (k == "--hidden")
+            a.hidden = std::stoi(next());
+        else if (k == "--layers")
+            a.layers = std::stoi(next());
+        else if (k == "--dtype")
+            a.dtype = next();
+        else if (k == "--model")
+            a.model = next();
+        else if (k == "--input")
+            a.input = next();
         else {
-            std::fprintf(stderr, "bench_train: unknown option %s (see the header of bench/train-bench.cpp)\n", k.c_str());
+            std::fprintf(stderr, "bench_train: unknown option %s (see the header of bench/train-bench.cpp)\n",
+                         k.c_str());
             return 2;
         }
     }
@@ -172,14 +183,16 @@ int main(int argc, char** argv) {
         mfu.push_back(flops / secs / 1e9 / (bf16 ? peak_bf16 : peak_fp32));
     }
     const double params = double(mc.parameter_count());
-    std::printf("training: %.2fM parameters, batch %d, %d points, %s: %.0f code tokens/s, %.0f positions/s, "
-                "MFU %.1f %% of the %s matmul peak\n",
-                params / 1e6, a.batch, a.points, bf16 ? "bf16 autocast" : "fp32", median(tok_s), median(pos_s),
-                100 * median(mfu), bf16 ? "bf16" : "fp32");
-    std::printf("BENCH train params=%.0f batch=%d points=%d precision=%s tokens_per_s=%.1f positions_per_s=%.1f "
-                "peak_gflops=%.1f mfu=%.4f\n",
-                params, a.batch, a.points, bf16 ? "bf16" : "fp32", median(tok_s), median(pos_s),
-                bf16 ? peak_bf16 : peak_fp32, median(mfu));
+    std::printf(
+        "training: %.2fM parameters, batch %d, %d points, %s: %.0f code tokens/s, %.0f positions/s, "
+        "MFU %.1f %% of the %s matmul peak\n",
+        params / 1e6, a.batch, a.points, bf16 ? "bf16 autocast" : "fp32", median(tok_s), median(pos_s),
+        100 * median(mfu), bf16 ? "bf16" : "fp32");
+    std::printf(
+        "BENCH train params=%.0f batch=%d points=%d precision=%s tokens_per_s=%.1f positions_per_s=%.1f "
+        "peak_gflops=%.1f mfu=%.4f\n",
+        params, a.batch, a.points, bf16 ? "bf16" : "fp32", median(tok_s), median(pos_s), bf16 ? peak_bf16 : peak_fp32,
+        median(mfu));
     fs::remove_all(tmp);
 
     // Reconstruction latency with the default model.

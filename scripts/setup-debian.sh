@@ -16,9 +16,10 @@ packages=(
   libcurl4-openssl-dev  # `ask` and `parametrize --llm`: HTTPS to OpenAI-compatible chat-completions endpoints
   libpng-dev            # the view test decodes the headless browser's screenshot
 )
-# The view test draws the HTML report in a real headless browser and skips (77) without one. Chromium is
-# large (about 100 MB with its libraries), so it comes only when asked: scripts/setup-debian.sh --browser
-if [[ " $* " == *" --browser "* ]]; then packages+=(chromium); fi
+# What only the tests need comes when asked (scripts/setup-debian.sh --test; --browser is the old name):
+# the view test draws the HTML report in a real headless browser and skips (77) without one (chromium is
+# about 100 MB with its libraries), and check_format runs clang-format 14 over the tracked sources.
+if [[ " $* " == *" --test "* || " $* " == *" --browser "* ]]; then packages+=(chromium clang-format); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -93,7 +93,8 @@ TEST(BadInputSyntax, UnclosedParenPointsAtTheParen) {
     expect_error_at(q, cad::Verdict::SyntaxError, "(1,1,1", "'(' was never closed");
     std::string l = kImport + "r=cq.Workplane('XY').pushPoints([(1,2),(3,4)).box(1,1,1)\n";
     Pos bracket = locate(l, "))");
-    expect_error(l, cad::Verdict::SyntaxError, {bracket.line, bracket.col + 1}, "closing ')' does not match '[' at line 2:33");
+    expect_error(l, cad::Verdict::SyntaxError, {bracket.line, bracket.col + 1},
+                 "closing ')' does not match '[' at line 2:33");
 }
 
 TEST(BadInputSyntax, UnmatchedClosingBracket) {
@@ -234,7 +235,8 @@ TEST(BadInputCalls, UnknownModuleAndImportedName) {
     std::string from = "from cadquery import Assembly\n";
     expect_error_at(from, cad::Verdict::UnsupportedCall, "Assembly", "cannot import 'Assembly' from cadquery");
     std::string attr = kImport + "r=cq.Assembly()\n";
-    expect_error_at(attr, cad::Verdict::UnsupportedCall, "Assembly", "unsupported attribute 'Assembly' of module cadquery");
+    expect_error_at(attr, cad::Verdict::UnsupportedCall, "Assembly",
+                    "unsupported attribute 'Assembly' of module cadquery");
     std::string math = "import math\nr=math.gamma(2)\n";
     expect_error_at(math, cad::Verdict::UnsupportedCall, "gamma", "unsupported attribute 'gamma' of module math");
 }
@@ -257,8 +259,10 @@ TEST(BadInputCalls, UndefinedName) {
 
 TEST(BadInputTypes, SegmentWithListsIsADispatchError) {
     // CadQuery's Point is a tuple; lists match no overload of segment() (multimethod DispatchError).
-    std::string p = kImport + "r=cq.Workplane('XY').sketch().segment([1,2],[3,4]).close().assemble().finalize().extrude(1)\n";
-    expect_error_at(p, cad::Verdict::TypeError, "segment", "Sketch.segment(): no overload for arguments (list[2], list[2])");
+    std::string p =
+        kImport + "r=cq.Workplane('XY').sketch().segment([1,2],[3,4]).close().assemble().finalize().extrude(1)\n";
+    expect_error_at(p, cad::Verdict::TypeError, "segment",
+                    "Sketch.segment(): no overload for arguments (list[2], list[2])");
     std::string one = kImport + "r=cq.Workplane('XY').sketch().segment(1)\n";
     expect_error_at(one, cad::Verdict::TypeError, "segment", "no overload for arguments (int)");
     std::string arc = kImport + "r=cq.Workplane('XY').sketch().arc([0,0],[1,1],[2,0])\n";
@@ -286,7 +290,8 @@ TEST(BadInputTypes, ArgumentCounts) {
     std::string missing = kImport + "r=cq.Workplane('XY').box(1,1)\n";
     expect_error_at(missing, cad::Verdict::TypeError, "box", "Workplane.box() missing required argument 'height'");
     std::string extra_kw = kImport + "r=cq.Workplane('XY').box(1,1,1,foo=2)\n";
-    expect_error_at(extra_kw, cad::Verdict::TypeError, "box", "Workplane.box() got an unexpected keyword argument 'foo'");
+    expect_error_at(extra_kw, cad::Verdict::TypeError, "box",
+                    "Workplane.box() got an unexpected keyword argument 'foo'");
     std::string surplus = kImport + "r=cq.Workplane('XY').box(1,1,1,True,True,True,7)\n";
     expect_error_at(surplus, cad::Verdict::TypeError, "box", "takes at most 6 positional arguments (7 given)");
     std::string twice = kImport + "r=cq.Workplane('XY').box(1,1,1,length=2)\n";
@@ -317,8 +322,9 @@ TEST(BadInputGeometry, CloseOnAClosedLoop) {
                     ".assemble().finalize().extrude(1)\n";
     expect_error_at(p, cad::Verdict::CadError, "close", "coincident points", 2);
     // Without the second close() the same program is fine.
-    cad::ExecResult ok = run(kImport + "r=cq.Workplane('XY').sketch().segment((0,0),(1,0)).segment((1,1)).close()"
-                                       ".assemble().finalize().extrude(1)\n");
+    cad::ExecResult ok = run(kImport +
+                             "r=cq.Workplane('XY').sketch().segment((0,0),(1,0)).segment((1,1)).close()"
+                             ".assemble().finalize().extrude(1)\n");
     EXPECT_TRUE(ok.valid()) << describe(ok);
     EXPECT_NEAR(ok.props.volume, 0.5, 1e-9);
 }
@@ -336,8 +342,8 @@ TEST(BadInputGeometry, SketchWithoutFacesCannotBeExtruded) {
     std::string empty = kImport + "r=cq.Workplane('XY').sketch().finalize().extrude(1)\n";
     expect_error_at(empty, cad::Verdict::ValueError, "extrude", "the sketch has no faces");
     // Edges that were never assembled are not faces either.
-    std::string edges = kImport +
-                        "r=cq.Workplane('XY').sketch().segment((0,0),(1,0)).segment((1,1)).close().finalize().extrude(1)\n";
+    std::string edges =
+        kImport + "r=cq.Workplane('XY').sketch().segment((0,0),(1,0)).segment((1,1)).close().finalize().extrude(1)\n";
     expect_error_at(edges, cad::Verdict::ValueError, "extrude", "the sketch has no faces");
     std::string nothing = kImport + "r=cq.Workplane('XY').extrude(1)\n";
     expect_error_at(nothing, cad::Verdict::ValueError, "extrude", "No pending wires present");
@@ -419,7 +425,8 @@ TEST(BadInputNumbers, InfiniteLiteralIsALimitErrorWhereItIsUsed) {
     // inf - inf is nan; nan is not finite either.
     std::string nan = kImport + "a=1e400\nb=a-a\nr=cq.Workplane('XY').box(1,b,1)\n";
     expect_error_at(nan, cad::Verdict::LimitError, "box", "argument 'width' is not a finite number");
-    std::string in_tuple = kImport + "r=cq.Workplane('XY').sketch().push([(1e999,0)]).circle(1).finalize().extrude(1)\n";
+    std::string in_tuple =
+        kImport + "r=cq.Workplane('XY').sketch().push([(1e999,0)]).circle(1).finalize().extrude(1)\n";
     expect_error_at(in_tuple, cad::Verdict::LimitError, "push", "not a finite number");
     std::string to_int = kImport + "a=int(1e400)\n";
     expect_error_at(to_int, cad::Verdict::ValueError, "int", "non-finite float");
@@ -445,8 +452,10 @@ TEST(BadInputNumbers, TinyNumbersFailCleanly) {
     // Denormal sizes pass the magnitude guard; OpenCASCADE must refuse them with an error, not a crash.
     for (const char* body : {"r=cq.Workplane('XY').box(1e-308,1,1)\n",
                              "r=cq.Workplane('XY').sketch().circle(1).finalize().extrude(1e-308)\n",
-                             "r=cq.Workplane('XY').sketch().segment((0,0),(1e-308,0)).segment((1,1)).close().assemble().finalize().extrude(1)\n",
-                             "r=cq.Workplane('XY').sketch().arc((0,0),1e-308,0,90).segment((0,0)).close().assemble().finalize().extrude(1)\n"}) {
+                             "r=cq.Workplane('XY').sketch().segment((0,0),(1e-308,0)).segment((1,1)).close().assemble()"
+                             ".finalize().extrude(1)\n",
+                             "r=cq.Workplane('XY').sketch().arc((0,0),1e-308,0,90).segment((0,0)).close().assemble()."
+                             "finalize().extrude(1)\n"}) {
         cad::ExecResult r = run(kImport + body);
         EXPECT_EQ(r.verdict, cad::Verdict::CadError) << body << describe(r);
         EXPECT_EQ(r.line, 2) << body << describe(r);
@@ -468,16 +477,18 @@ TEST(BadInputLimits, DeepNestingIsALimitErrorNotAStackOverflow) {
     EXPECT_NE(r.message.find("nested too deeply"), std::string::npos) << r.message;
 
     for (const std::string& deep : {std::string(n, '-') + "1", std::string(n, '[') + "1" + std::string(n, ']'),
-                                    "2" + [&] {
-                                        std::string s;
-                                        for (int i = 0; i < n; ++i) s += "**2";
-                                        return s;
-                                    }(),
-                                    "cq.Workplane(" + [&] {
-                                        std::string s;
-                                        for (int i = 0; i < n; ++i) s += "abs(";
-                                        return s + "1" + std::string(n, ')') + ")";
-                                    }()}) {
+                                    "2" +
+                                        [&] {
+                                            std::string s;
+                                            for (int i = 0; i < n; ++i) s += "**2";
+                                            return s;
+                                        }(),
+                                    "cq.Workplane(" +
+                                        [&] {
+                                            std::string s;
+                                            for (int i = 0; i < n; ++i) s += "abs(";
+                                            return s + "1" + std::string(n, ')') + ")";
+                                        }()}) {
         cad::ExecResult d = run(kImport + "r=" + deep + "\n");
         EXPECT_EQ(d.verdict, cad::Verdict::LimitError) << deep.substr(0, 40) << ": " << describe(d);
         EXPECT_EQ(d.line, 2) << describe(d);
@@ -527,7 +538,8 @@ TEST(BadInputLimits, MegabyteOfCommentsFinishesQuickly) {
 
 TEST(BadInputLimits, MegabyteOfAssignmentsFinishesQuickly) {
     std::string p = kImport + "r=cq.Workplane('XY').box(1,1,1)\n";
-    for (int i = 0; p.size() < (1u << 20); ++i) p += "a" + std::to_string(i % 1000) + "=" + std::to_string(i) + "*2+1\n";
+    for (int i = 0; p.size() < (1u << 20); ++i)
+        p += "a" + std::to_string(i % 1000) + "=" + std::to_string(i) + "*2+1\n";
     auto t0 = std::chrono::steady_clock::now();
     cad::ExecResult r = run(p);
     EXPECT_LT(seconds_since(t0), 5.0);

@@ -15,10 +15,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using cadrecode::test::CliRun;
 using cadrecode::test::cli;
+using cadrecode::test::CliRun;
 
-std::string example() { return cadrecode::test::source_file("examples/bracket.py"); }
+std::string example() {
+    return cadrecode::test::source_file("examples/bracket.py");
+}
 
 std::string tmpdir(const std::string& name) {
     std::string d = testing::TempDir() + "/cli-" + name;
@@ -48,10 +50,13 @@ TEST(Cli, RunJson) {
 
 TEST(Cli, InvalidProgramExitsOneWithPosition) {
     std::string d = tmpdir("bad");
-    cadrecode::util::write_file_atomic(d + "/bad.py", "import cadquery as cq\nr=cq.Workplane('XY').box(1,1,1).fillet(1)");
+    cadrecode::util::write_file_atomic(d + "/bad.py",
+                                       "import cadquery as cq\nr=cq.Workplane('XY').box(1,1,1).fillet(1)");
     CliRun r = cli("run " + d + "/bad.py");
     EXPECT_EQ(r.code, 1) << r.out;
-    EXPECT_NE(r.out.find("bad.py:2:33: invalid (unsupported_call): unsupported method 'fillet' on Workplane"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("bad.py:2:33: invalid (unsupported_call): unsupported method 'fillet' on Workplane"),
+              std::string::npos)
+        << r.out;
 }
 
 TEST(Cli, UsageAndIoErrorsExitTwo) {
@@ -70,11 +75,14 @@ TEST(Cli, CheckSummarisesByReasonAndWritesReport) {
     cadrecode::util::write_file_atomic(d + "/a.py", "import cadquery as cq\nr=cq.Workplane('XY').box(1,1,1)");
     cadrecode::util::write_file_atomic(d + "/sub/b.py", "import cadquery as cq\nr=cq.Workplane('XY').box(1,1,1)");
     cadrecode::util::write_file_atomic(d + "/c.py", "import cadquery as cq\nr=cq.Workplane('XY').box(1,1,");
-    cadrecode::util::write_file_atomic(d + "/d.py", "import cadquery as cq\nr=cq.Workplane('XY').sketch().segment((0,0),(0,0))");
+    cadrecode::util::write_file_atomic(d + "/d.py",
+                                       "import cadquery as cq\nr=cq.Workplane('XY').sketch().segment((0,0),(0,0))");
     cadrecode::util::write_file_atomic(d + "/notes.txt", "not a program");
     CliRun r = cli("check " + d + " -j 2 --json " + d + "/report.json");
     EXPECT_EQ(r.code, 1) << r.out;
-    EXPECT_NE(r.out.find("checked 4 programs: 2 valid (50.00%), 2 invalid (50.00%: 1 syntactic, 1 CAD)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("checked 4 programs: 2 valid (50.00%), 2 invalid (50.00%: 1 syntactic, 1 CAD)"),
+              std::string::npos)
+        << r.out;
     EXPECT_NE(r.out.find("syntax_error"), std::string::npos);
     EXPECT_NE(r.out.find("cad_error"), std::string::npos);
     std::string report = cadrecode::util::read_file(d + "/report.json");

@@ -11,8 +11,8 @@
 #include "test-util.h"
 
 namespace fs = std::filesystem;
-using cadrecode::test::CliRun;
 using cadrecode::test::cli;
+using cadrecode::test::CliRun;
 
 namespace {
 
@@ -34,7 +34,9 @@ std::string eval_dirs(const std::string& name) {
     return d;
 }
 
-bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+bool contains(const std::string& text, const std::string& what) {
+    return text.find(what) != std::string::npos;
+}
 
 }  // namespace
 
@@ -43,7 +45,8 @@ TEST(CliUser, EvalWithNothingToScoreIsAnError) {
     CliRun r = cli("eval --gt " + d + "/gt --pred " + d + "/pred --no-iou");
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_TRUE(contains(r.out, d + "/pred: no predicted program matches '{id}.py' or '{id}.c*.py' for any of the 1 "
-                                "ground-truth meshes")) << r.out;
+                                    "ground-truth meshes"))
+        << r.out;
     EXPECT_FALSE(contains(r.out, "0.000")) << r.out;
     // A pattern the user typed is not second-guessed.
     r = cli("eval --gt " + d + "/gt --pred " + d + "/pred --no-iou --candidates-pattern '{id}.v*.py'");
@@ -54,7 +57,8 @@ TEST(CliUser, EvalWithNothingToScoreIsAnError) {
 TEST(CliUser, EvalReadsReconstructsCandidateNames) {
     const std::string d = eval_dirs("eval-candidates");
     cadrecode::util::write_file_atomic(d + "/pred/part.c0.py", kBox);
-    cadrecode::util::write_file_atomic(d + "/pred/part.c1.py", "import cadquery as cq\nr=cq.Workplane('XY').fillet(1)\n");
+    cadrecode::util::write_file_atomic(d + "/pred/part.c1.py",
+                                       "import cadquery as cq\nr=cq.Workplane('XY').fillet(1)\n");
     CliRun r = cli("eval --gt " + d + "/gt --pred " + d + "/pred --no-iou");
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_TRUE(contains(r.out, "reading the candidates <id>.c<k>.py instead")) << r.out;
@@ -91,7 +95,8 @@ TEST(CliUser, OutputFoldersAreCheckedBeforeTheWork) {
         CliRun r = cli(c.args);
         EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
         EXPECT_TRUE(contains(r.out, "the folder of the " + c.what + " (" + missing + ") does not exist"))
-            << c.args << "\n" << r.out;
+            << c.args << "\n"
+            << r.out;
     }
     EXPECT_FALSE(fs::exists(missing));
 }
@@ -147,7 +152,9 @@ TEST(CliUser, OfficialCheckpointLayoutNeedsAndTakesTokenizer) {
 
 namespace {
 
-bool has_model_tools() { return fs::exists(std::string(CADRECODE_BIN_DIR) + "/cadrecode-ml"); }
+bool has_model_tools() {
+    return fs::exists(std::string(CADRECODE_BIN_DIR) + "/cadrecode-ml");
+}
 
 size_t line_count(const std::string& text) {
     size_t n = 0;
@@ -168,7 +175,8 @@ TEST(CliUser, NumbersOutOfRangeAreErrors) {
         std::string args, message;
     };
     std::vector<Case> cases{
-        {"generate --count -5 --out " + d + "/g", "--count: expected a number of samples from 1 to 1000000000, got '-5'"},
+        {"generate --count -5 --out " + d + "/g",
+         "--count: expected a number of samples from 1 to 1000000000, got '-5'"},
         {"generate --count 10 --per-shard 0 --out " + d + "/g", "--per-shard: expected a number of samples from 1 to"},
         {"run " + prog + " --time-limit 1e10", "--time-limit: expected seconds from 0 to 86400, got '1e10'"},
         {"run " + prog + " --time-limit inf", "--time-limit: expected seconds from 0 to 86400, got 'inf'"},
@@ -188,7 +196,8 @@ TEST(CliUser, NumbersOutOfRangeAreErrors) {
         cases.push_back({rec + "--temperature -1", "--temperature: expected a temperature from 0 to 100, got '-1'"});
         cases.push_back({rec + "--top-p 2", "--top-p: expected a probability from 0 to 1, got '2'"});
         cases.push_back({rec + "--top-k -5", "--top-k: expected a number of tokens from 0 to 10000000, got '-5'"});
-        cases.push_back({rec + "--workers 0", "--workers: expected a number of worker processes from 1 to 256, got '0'"});
+        cases.push_back(
+            {rec + "--workers 0", "--workers: expected a number of worker processes from 1 to 256, got '0'"});
         cases.push_back({rec + "--workers 100000", "got '100000'"});
         cases.push_back({rec + "--candidates 1 --refine-seconds 0 --points 4096",
                          "points 4096: this model takes at most 3456 points per cloud"});
@@ -279,7 +288,8 @@ TEST(CliUser, SmallMessagesSayWhatHappened) {
     // An OBJ of vertices only is a point cloud, as the same points in PLY/XYZ/NPY are.
     std::string obj;
     for (int i = 0; i < 400; ++i)
-        obj += "v " + std::to_string(i % 20) + " " + std::to_string(i / 20) + " " + std::to_string(i % 2 ? 0 : 5) + "\n";
+        obj +=
+            "v " + std::to_string(i % 20) + " " + std::to_string(i / 20) + " " + std::to_string(i % 2 ? 0 : 5) + "\n";
     cadrecode::util::write_file_atomic(d + "/cloud.obj", obj);
     r = cli("reconstruct " + d + "/cloud.obj -o " + d + "/p.py --candidates 2 --refine-seconds 0 -q");
     EXPECT_NE(r.code, 2) << r.out;
@@ -297,7 +307,8 @@ TEST(CliUser, ReconstructFolderWritesTheChosenProgram) {
     const std::string chosen = cadrecode::util::read_file(d + "/pred/part.py");
     EXPECT_EQ(chosen.back(), '\n');
     bool among = false;
-    for (int k = 0; k < 3; ++k) among = among || cadrecode::util::read_file(d + "/pred/part.c" + std::to_string(k) + ".py") == chosen;
+    for (int k = 0; k < 3; ++k)
+        among = among || cadrecode::util::read_file(d + "/pred/part.c" + std::to_string(k) + ".py") == chosen;
     EXPECT_TRUE(among) << "the chosen program (refinement off) is one of the candidates";
     EXPECT_GT(fs::file_size(d + "/step/part.step"), 1000u);
     EXPECT_GT(fs::file_size(d + "/stl/part.stl"), 1000u);
@@ -322,7 +333,8 @@ TEST(CliUser, ProgramInTheInputsUnits) {
     if (!has_model_tools()) GTEST_SKIP() << "built without libtorch";
     const std::string d = tmpdir("units");
     const std::string part = cadrecode::test::source_file("examples/part.stl");
-    CliRun r = cli("reconstruct " + part + " -o " + d + "/p.py --stl " + d + "/p.stl --candidates 4 --refine-seconds 0");
+    CliRun r =
+        cli("reconstruct " + part + " -o " + d + "/p.py --stl " + d + "/p.stl --candidates 4 --refine-seconds 0");
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_TRUE(contains(r.out, "(numbers in the input's units and position)")) << r.out;
     r = cli("run " + d + "/p.py --stl " + d + "/again.stl");
@@ -337,7 +349,8 @@ TEST(CliUser, ProgramInTheInputsUnits) {
         EXPECT_NEAR(rebuilt.max[i], written.max[i], 1e-3 * size) << "axis " << i;
     }
     // --frame model: the +-100 form the model wrote, centred near the origin.
-    r = cli("reconstruct " + part + " -o " + d + "/m.py --stl " + d + "/m.stl --candidates 4 --refine-seconds 0 "
+    r = cli("reconstruct " + part + " -o " + d + "/m.py --stl " + d +
+            "/m.stl --candidates 4 --refine-seconds 0 "
             "--frame model");
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_TRUE(contains(r.out, "(numbers in the +-100 model frame (--frame model))")) << r.out;
@@ -392,7 +405,8 @@ TEST(CliUser, ImportProgramsAsShards) {
     cadrecode::util::write_file_atomic(d + "/mine/bad.py", "import cadquery as cq\nr=cq.Workplane('XY').fillet(1)\n");
     CliRun r = cli("import " + d + "/mine -o " + d + "/shards --normalize --points 256");
     EXPECT_EQ(r.code, 1) << r.out;
-    EXPECT_TRUE(contains(r.out, "2 programs: 1 imported into 1 shards in " + d + "/shards, 0 duplicates dropped, 1 refused"))
+    EXPECT_TRUE(
+        contains(r.out, "2 programs: 1 imported into 1 shards in " + d + "/shards, 0 duplicates dropped, 1 refused"))
         << r.out;
     EXPECT_TRUE(contains(r.out, d + "/mine/bad.py: invalid (")) << r.out;
     EXPECT_TRUE(fs::exists(d + "/shards/shard-00000-of-00001.crs"));

@@ -75,9 +75,10 @@ TEST(Corpus, V15ProgramsMatchCadQueryMeshes) {
         worst_mesh_vol = std::max(worst_mesh_vol, mesh_err);
         EXPECT_LT(mesh_err, 1e-4) << py;
     }
-    std::printf("v1.5: %d/%zu within bbox 0.5 and volume 1 %%; worst bbox error %.4f, worst volume error %.4f %%\n"
-                "      %d/%zu with CadQuery's triangle count; worst mesh-vs-mesh volume difference %.2e\n",
-                ok, files.size(), worst_box, worst_vol * 100, same_triangles, files.size(), worst_mesh_vol);
+    std::printf(
+        "v1.5: %d/%zu within bbox 0.5 and volume 1 %%; worst bbox error %.4f, worst volume error %.4f %%\n"
+        "      %d/%zu with CadQuery's triangle count; worst mesh-vs-mesh volume difference %.2e\n",
+        ok, files.size(), worst_box, worst_vol * 100, same_triangles, files.size(), worst_mesh_vol);
 }
 
 TEST(Corpus, V1ProgramsAreValid) {

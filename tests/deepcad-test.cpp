@@ -556,8 +556,8 @@ TEST(DeepcadErrors, MessagesNameTheFileAndThePath) {
 
 namespace {
 
-using cadrecode::test::CliRun;
 using cadrecode::test::cli;
+using cadrecode::test::CliRun;
 
 std::string tmpdir(const std::string& name) {
     std::string d = testing::TempDir() + "/deepcad-" + name;

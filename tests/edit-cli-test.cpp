@@ -45,7 +45,8 @@ TEST(EditCli, ParametrizeFactsView) {
     EXPECT_NE(html.find("<td>validity</td><td>valid</td>"), std::string::npos);
     // Without a program, view reconstructs with the model; a model folder that does not exist is a clear
     // error (exit 2) and no page is written.
-    auto noprog = test::cli("view " + stl + " -o " + (tmp / "w.html").string() + " --model " + (tmp / "no-model").string());
+    auto noprog =
+        test::cli("view " + stl + " -o " + (tmp / "w.html").string() + " --model " + (tmp / "no-model").string());
     EXPECT_EQ(noprog.code, 2);
     EXPECT_NE(noprog.out.find("no-model"), std::string::npos) << noprog.out;
     EXPECT_FALSE(fs::exists(tmp / "w.html"));

@@ -16,7 +16,8 @@ using namespace cadrecode;
 
 namespace {
 
-const char* kPlate = "import cadquery as cq\nr=cq.Workplane('XY').sketch().rect(40,20).circle(5,mode='s').finalize().extrude(4)";
+const char* kPlate =
+    "import cadquery as cq\nr=cq.Workplane('XY').sketch().rect(40,20).circle(5,mode='s').finalize().extrude(4)";
 const char* kBlock = "import cadquery as cq\nr=cq.Workplane('XY').box(40,20,20)";
 const char* kBroken = "import cadquery as cq\nr=cq.Workplane('XY').box(40,20,";
 
@@ -28,14 +29,15 @@ std::string fixture_dir() {
     // Ground truth: the plate, meshed by our executor in a frame of its own (scaled and moved), to check that
     // re-normalisation by bounding boxes makes the frames irrelevant.
     cad::ExecResult gt = cad::execute_program(
-        "import cadquery as cq\nr=cq.Workplane('XY',origin=(7,8,9)).sketch().rect(80,40).circle(10,mode='s').finalize().extrude(8)");
+        "import cadquery as "
+        "cq\nr=cq.Workplane('XY',origin=(7,8,9)).sketch().rect(80,40).circle(10,mode='s').finalize().extrude(8)");
     io::write_stl_binary(*gt.mesh, d + "/gt/plate.stl");
     cad::ExecResult block = cad::execute_program(kBlock);
     io::write_stl_binary(*block.mesh, d + "/gt/lonely.stl");
-    util::write_file_atomic(d + "/pred/plate_0.py", kBlock);   // wrong shape
-    util::write_file_atomic(d + "/pred/plate_1.py", kPlate);   // right shape, other frame
-    util::write_file_atomic(d + "/pred/plate_2.py", kBroken);  // invalid
-    util::write_file_atomic(d + "/pred/lonely_0.py", kBroken); // the only candidate is invalid
+    util::write_file_atomic(d + "/pred/plate_0.py", kBlock);    // wrong shape
+    util::write_file_atomic(d + "/pred/plate_1.py", kPlate);    // right shape, other frame
+    util::write_file_atomic(d + "/pred/plate_2.py", kBroken);   // invalid
+    util::write_file_atomic(d + "/pred/lonely_0.py", kBroken);  // the only candidate is invalid
     return d;
 }
 
@@ -81,7 +83,7 @@ TEST(Eval, SelectsTheRightCandidateAndCountsInvalid) {
     EXPECT_NEAR(s.iou_mean, plate.candidates[1].iou * 100, 1e-9);
     // Failures counted by kind, from the typed verdicts (two broken programs, two valid ones).
     const std::map<cadrecode::cad::Verdict, size_t> by_kind{{cadrecode::cad::Verdict::Valid, 2},
-                                                           {cadrecode::cad::Verdict::SyntaxError, 2}};
+                                                            {cadrecode::cad::Verdict::SyntaxError, 2}};
     EXPECT_EQ(s.candidate_verdicts, by_kind);
     EXPECT_EQ(s.unscored, 0u);
     EXPECT_TRUE(plate.candidates[1].iou_message.empty()) << plate.candidates[1].iou_message;

@@ -74,8 +74,9 @@ TEST(Sketch, CircularSegmentFromArcs) {
     // Chord from (-3,4) to (3,4) of the circle of radius 5 centred at the origin, arc through (0,5).
     double theta = 2 * std::asin(3.0 / 5.0);
     double area = 25.0 / 2.0 * (theta - std::sin(theta));
-    expect_solid("r=cq.Workplane('XY').sketch().segment((-3,4),(3,4)).arc((0,5),(-3,4)).assemble().finalize().extrude(2)",
-                 2 * area, {-3, 4, 0, 3, 5, 2}, 1e-6);
+    expect_solid(
+        "r=cq.Workplane('XY').sketch().segment((-3,4),(3,4)).arc((0,5),(-3,4)).assemble().finalize().extrude(2)",
+        2 * area, {-3, 4, 0, 3, 5, 2}, 1e-6);
     // Half disc by the centre form arc(c, r, start, angle).
     expect_solid("r=cq.Workplane('XY').sketch().arc((0,0),5,0,180).close().assemble().finalize().extrude(1)",
                  kPi * 25 / 2, {-5, 0, 0, 5, 5, 1}, 1e-6);
@@ -83,9 +84,10 @@ TEST(Sketch, CircularSegmentFromArcs) {
 
 TEST(Sketch, SegmentForms) {
     // (p1,p2), (p) and (length, angle) forms; the loop is a 4x3 rectangle.
-    expect_solid("r=cq.Workplane('XY').sketch().segment((0,0),(4,0)).segment(3,90).segment((0,3)).close().assemble()"
-                 ".finalize().extrude(1)",
-                 12, {0, 0, 0, 4, 3, 1}, 1e-6);
+    expect_solid(
+        "r=cq.Workplane('XY').sketch().segment((0,0),(4,0)).segment(3,90).segment((0,3)).close().assemble()"
+        ".finalize().extrude(1)",
+        12, {0, 0, 0, 4, 3, 1}, 1e-6);
 }
 
 TEST(Extrude, NegativeAndBoth) {
@@ -109,7 +111,8 @@ TEST(Planes, EveryNamedPlaneOrientation) {
     };
     const double origin[3] = {10, 20, 30};
     for (const auto& [name, d] : planes) {
-        double y[3] = {d.n[1] * d.x[2] - d.n[2] * d.x[1], d.n[2] * d.x[0] - d.n[0] * d.x[2], d.n[0] * d.x[1] - d.n[1] * d.x[0]};
+        double y[3] = {d.n[1] * d.x[2] - d.n[2] * d.x[1], d.n[2] * d.x[0] - d.n[0] * d.x[2],
+                       d.n[0] * d.x[1] - d.n[1] * d.x[0]};
         // A 2 x 4 rectangle centred at local (1, 2), extruded by 3: centre at origin + x + 2y + 1.5n, extents
         // 2 along x, 4 along y, 3 along n.
         Box b;
@@ -121,18 +124,21 @@ TEST(Planes, EveryNamedPlaneOrientation) {
             hi[k] = c + half;
         }
         b = {lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]};
-        expect_solid("r=cq.Workplane('" + name + "',origin=(10,20,30)).sketch().push([(1,2)]).rect(2,4).finalize().extrude(3)",
-                     24, b);
+        expect_solid(
+            "r=cq.Workplane('" + name + "',origin=(10,20,30)).sketch().push([(1,2)]).rect(2,4).finalize().extrude(3)",
+            24, b);
     }
 }
 
 TEST(Planes, ExplicitPlaneAndVector) {
     // Plane(origin, xDir, normal) with normal +X and xDir +Y behaves like 'YZ'.
-    expect_solid("p=cq.Plane(cq.Vector(1,2,3),cq.Vector(0,1,0),cq.Vector(1,0,0))\n"
-                 "r=cq.Workplane(p).sketch().rect(2,4).finalize().extrude(5)",
-                 40, {1, 1, 1, 6, 3, 5});
+    expect_solid(
+        "p=cq.Plane(cq.Vector(1,2,3),cq.Vector(0,1,0),cq.Vector(1,0,0))\n"
+        "r=cq.Workplane(p).sketch().rect(2,4).finalize().extrude(5)",
+        40, {1, 1, 1, 6, 3, 5});
     // origin= is ignored when a Plane is given (CadQuery pitfall).
-    expect_solid("p=cq.Plane((0,0,0),(1,0,0),(0,0,1))\nr=cq.Workplane(p,origin=(50,50,50)).box(2,2,2)", 8, {-1, -1, -1, 1, 1, 1});
+    expect_solid("p=cq.Plane((0,0,0),(1,0,0),(0,0,1))\nr=cq.Workplane(p,origin=(50,50,50)).box(2,2,2)", 8,
+                 {-1, -1, -1, 1, 1, 1});
     // Missing xDir: gp_Ax3's automatic X (normal +Z -> X = +X).
     expect_solid("r=cq.Workplane(cq.Plane(origin=(0,0,0),normal=(0,0,1))).sketch().rect(4,2).finalize().extrude(1)", 8,
                  {-2, -1, 0, 2, 1, 1});
@@ -140,35 +146,41 @@ TEST(Planes, ExplicitPlaneAndVector) {
 
 TEST(Planes, VerifiedZXExample) {
     // docs/cadquery-subset.md 3.3: volume pi(22^2-6^2)*59, bbox x[-100,-56], y[-75,-16], z[52,96].
-    expect_solid("w0=cq.Workplane('ZX',origin=(0,-16,0))\n"
-                 "r=w0.sketch().push([(74,-78)]).circle(22).circle(6,mode='s').finalize().extrude(-59)",
-                 kPi * (22 * 22 - 6 * 6) * 59, {-100, -75, 52, -56, -16, 96}, 1e-4);
+    expect_solid(
+        "w0=cq.Workplane('ZX',origin=(0,-16,0))\n"
+        "r=w0.sketch().push([(74,-78)]).circle(22).circle(6,mode='s').finalize().extrude(-59)",
+        kPi * (22 * 22 - 6 * 6) * 59, {-100, -75, 52, -56, -16, 96}, 1e-4);
 }
 
 TEST(Sketch, PushLocationsPersistUntilReset) {
     // Both shapes go to both pushed locations: two 2x2 squares with 1x1 holes; after reset() a 2x2 square at 0.
-    expect_solid("r=cq.Workplane('XY').sketch().push([(10,0),(-10,0)]).rect(2,2).rect(1,1,mode='s').finalize().extrude(1)", 6,
-                 {-11, -1, 0, 11, 1, 1});
-    expect_solid("r=cq.Workplane('XY').sketch().push([(10,0),(-10,0)]).rect(2,2).rect(1,1,mode='s').reset().rect(2,2)"
-                 ".finalize().extrude(1)",
-                 10, {-11, -1, 0, 11, 1, 1});
+    expect_solid(
+        "r=cq.Workplane('XY').sketch().push([(10,0),(-10,0)]).rect(2,2).rect(1,1,mode='s').finalize().extrude(1)", 6,
+        {-11, -1, 0, 11, 1, 1});
+    expect_solid(
+        "r=cq.Workplane('XY').sketch().push([(10,0),(-10,0)]).rect(2,2).rect(1,1,mode='s').reset().rect(2,2)"
+        ".finalize().extrude(1)",
+        10, {-11, -1, 0, 11, 1, 1});
     // Without reset(), face(sub) is placed at every pushed location.
-    expect_solid("w=cq.Workplane('XY')\nr=w.sketch().push([(5,0),(-5,0)]).face(w.sketch().rect(2,2)).finalize().extrude(1)", 8,
-                 {-6, -1, 0, 6, 1, 1});
+    expect_solid(
+        "w=cq.Workplane('XY')\nr=w.sketch().push([(5,0),(-5,0)]).face(w.sketch().rect(2,2)).finalize().extrude(1)", 8,
+        {-6, -1, 0, 6, 1, 1});
 }
 
 TEST(Sketch, FaceSubtractWithReset) {
     // A 10x10 plate minus a 2x2 square loop drawn in a sub-sketch.
-    expect_solid("w0=cq.Workplane('XY')\nr=w0.sketch().rect(10,10).reset().face(w0.sketch().segment((1,1),(3,1)).segment((3,3))"
-                 ".segment((1,3)).close().assemble(),mode='s').finalize().extrude(2)",
-                 (100 - 4) * 2, {-5, -5, 0, 5, 5, 2});
+    expect_solid(
+        "w0=cq.Workplane('XY')\nr=w0.sketch().rect(10,10).reset().face(w0.sketch().segment((1,1),(3,1)).segment((3,3))"
+        ".segment((1,3)).close().assemble(),mode='s').finalize().extrude(2)",
+        (100 - 4) * 2, {-5, -5, 0, 5, 5, 2});
 }
 
 TEST(Sketch, TwoLoopsInOneAssembleBecomeOuterAndHole) {
     // Loops nested: ShapeFix_Face turns the second into a hole (whatever the order).
-    expect_solid("r=cq.Workplane('XY').sketch().segment((0,0),(10,0)).segment((10,10)).segment((0,10)).segment((0,0))"
-                 ".segment((4,4),(6,4)).segment((6,6)).segment((4,6)).segment((4,4)).assemble().finalize().extrude(1)",
-                 96, {0, 0, 0, 10, 10, 1});
+    expect_solid(
+        "r=cq.Workplane('XY').sketch().segment((0,0),(10,0)).segment((10,10)).segment((0,10)).segment((0,0))"
+        ".segment((4,4),(6,4)).segment((6,6)).segment((4,6)).segment((4,4)).assemble().finalize().extrude(1)",
+        96, {0, 0, 0, 10, 10, 1});
 }
 
 TEST(Booleans, UnionCutIntersect) {
@@ -190,10 +202,11 @@ TEST(Booleans, DisjointUnionKeepsBothSolids) {
 TEST(WorkplaneDrawing, Text2CadStyleLoop) {
     // moveTo/lineTo/threePointArc/close on an explicit plane, then add + extrude (pending wires of the context).
     // Loop: (0,0)->(2,0)->arc through (3,1) to (2,2)->(0,2)->close: a 2x2 square plus a half disc of radius 1.
-    expect_solid("wp=cq.Workplane(cq.Plane(cq.Vector(0,0,1),cq.Vector(1,0,0),cq.Vector(0,0,1)))\n"
-                 "loop=wp.moveTo(0,0).lineTo(2,0).threePointArc((3,1),(2,2)).lineTo(0,2).close()\n"
-                 "r=wp.add(loop).extrude(3)",
-                 (4 + kPi / 2) * 3, {0, 0, 1, 3, 2, 4}, 1e-6);
+    expect_solid(
+        "wp=cq.Workplane(cq.Plane(cq.Vector(0,0,1),cq.Vector(1,0,0),cq.Vector(0,0,1)))\n"
+        "loop=wp.moveTo(0,0).lineTo(2,0).threePointArc((3,1),(2,2)).lineTo(0,2).close()\n"
+        "r=wp.add(loop).extrude(3)",
+        (4 + kPi / 2) * 3, {0, 0, 1, 3, 2, 4}, 1e-6);
 }
 
 TEST(WorkplaneDrawing, RectWithCircleHole) {
@@ -204,9 +217,9 @@ TEST(WorkplaneDrawing, RectWithCircleHole) {
 TEST(Python, ArithmeticSemantics) {
     // Each expression becomes the z-centre of a unit box; Python's results are in the comments.
     const std::map<std::string, double> cases = {
-        {"-15/2", -7.5}, {"7//2", 3}, {"-7//2", -4}, {"-2**2", -4}, {"7%-3", -2}, {"-7%3", 2},
-        {"2**-1", 0.5},  {"(1+2)*3", 9}, {"10/4", 2.5}, {"2**3**2", 512}, {"7.5//2", 3}, {"-(3)", -3},
-        {"1_000/1000", 1}, {"0x10", 16}, {".5+5.", 5.5}, {"1e1", 10},
+        {"-15/2", -7.5},   {"7//2", 3},    {"-7//2", -4},  {"-2**2", -4},    {"7%-3", -2},  {"-7%3", 2},
+        {"2**-1", 0.5},    {"(1+2)*3", 9}, {"10/4", 2.5},  {"2**3**2", 512}, {"7.5//2", 3}, {"-(3)", -3},
+        {"1_000/1000", 1}, {"0x10", 16},   {".5+5.", 5.5}, {"1e1", 10},
     };
     for (const auto& [expr, value] : cases) {
         expect_solid("r=cq.Workplane('XY').workplane(offset=" + expr + ").box(1,1,1)", 1,
@@ -216,11 +229,12 @@ TEST(Python, ArithmeticSemantics) {
 
 TEST(Python, SyntaxVariants) {
     // Comments, double quotes, keyword arguments, chains over several lines, backslashes, ';', re-assignment.
-    expect_solid("# a comment\nw0 = cq.Workplane(\"XY\", origin=(0, 0, 0))  # trailing\n"
-                 "r = (w0.sketch()\n      .rect(2, 2)\n      .finalize()\n      .extrude(1))\n"
-                 "r = r.union(w0.workplane(offset=1).box(2, 2, 2, centered=(True, True, False))); x = 1\n"
-                 "y = \\\n  2\n",
-                 2 * 2 * 1 + 2 * 2 * 2, {-1, -1, 0, 1, 1, 3});
+    expect_solid(
+        "# a comment\nw0 = cq.Workplane(\"XY\", origin=(0, 0, 0))  # trailing\n"
+        "r = (w0.sketch()\n      .rect(2, 2)\n      .finalize()\n      .extrude(1))\n"
+        "r = r.union(w0.workplane(offset=1).box(2, 2, 2, centered=(True, True, False))); x = 1\n"
+        "y = \\\n  2\n",
+        2 * 2 * 1 + 2 * 2 * 2, {-1, -1, 0, 1, 1, 3});
 }
 
 TEST(Validity, ResultMustBeASolid) {
@@ -253,15 +267,18 @@ TEST(Workplane, PointsOffsetsAndCombineModes) {
     expect_solid("r=cq.Workplane('XY').workplane(offset=3,invert=True).sketch().rect(2,2).finalize().extrude(1)", 4,
                  {-1, -1, -4, 1, 1, -3});
     // extrude(combine='s') and cutBlind cut from the solid found in the parent chain.
-    expect_solid("b=cq.Workplane('XY').box(10,10,10)\nr=b.workplane(offset=5).sketch().rect(2,2).finalize().extrude(-3,combine='s')",
-                 1000 - 12, {-5, -5, -5, 5, 5, 5});
+    expect_solid(
+        "b=cq.Workplane('XY').box(10,10,10)\nr=b.workplane(offset=5).sketch().rect(2,2).finalize().extrude(-3,combine='"
+        "s')",
+        1000 - 12, {-5, -5, -5, 5, 5, 5});
     expect_solid("b=cq.Workplane('XY').box(10,10,10)\nr=b.workplane(offset=5).rect(2,2).cutBlind(-3)", 1000 - 12,
                  {-5, -5, -5, 5, 5, 5});
     // extrude on a chain with a solid: fused automatically (CadQuery's _fuseWithBase).
     expect_solid("b=cq.Workplane('XY').box(10,10,10)\nr=b.workplane(offset=5).circle(1).extrude(2)", 1000 + kPi * 2,
                  {-5, -5, -5, 5, 5, 7}, 1e-6);
     // move(), hLine/vLine drawing.
-    expect_solid("r=cq.Workplane('XY').moveTo(1,1).hLine(3).vLine(2).hLine(-3).close().extrude(1)", 6, {1, 1, 0, 4, 3, 1});
+    expect_solid("r=cq.Workplane('XY').moveTo(1,1).hLine(3).vLine(2).hLine(-3).close().extrude(1)", 6,
+                 {1, 1, 0, 4, 3, 1});
 }
 
 TEST(Workplane, CombineFalseKeepsPrismsApart) {

@@ -57,11 +57,12 @@ std::vector<std::string> load_seeds(const std::string& dir) {
 // double range, beyond it (inf, nan), beyond the 1e6 guard, and expressions that fail in Python itself.
 const std::vector<std::string>& extreme_numbers() {
     static const std::vector<std::string> v = {
-        "0",      "-0",          "0.0",        "-0.0",        "1e308",     "-1e308",       "1e-308",
-        "-1e-308", "5e-324",     "1e400",      "-1e400",      "(1e400-1e400)", "(1e400*0)", "1e6",
-        "1e7",    "999999.5",    "1/0",        "0.0/0",       "10**400",   "2**53",        "2**54",
-        "1e-9",   "0x7fffffff",  "123456789012345678901234567890",        "(-1)**0.5", "1e308*10",
-        "-1",     "0.5",         "True",       "None",        "'7'",       "(1,2)",        "[]"};
+        "0",         "-0",       "0.0",    "-0.0",     "1e308",      "-1e308",
+        "1e-308",    "-1e-308",  "5e-324", "1e400",    "-1e400",     "(1e400-1e400)",
+        "(1e400*0)", "1e6",      "1e7",    "999999.5", "1/0",        "0.0/0",
+        "10**400",   "2**53",    "2**54",  "1e-9",     "0x7fffffff", "123456789012345678901234567890",
+        "(-1)**0.5", "1e308*10", "-1",     "0.5",      "True",       "None",
+        "'7'",       "(1,2)",    "[]"};
     return v;
 }
 
@@ -69,19 +70,19 @@ const std::vector<std::string>& extreme_numbers() {
 // makes calls with the wrong receiver, the wrong arity and the wrong argument types.
 const std::vector<std::string>& method_names() {
     static const std::vector<std::string> v = {
-        "workplane", "moveTo",   "move",     "center",  "pushPoints", "box",     "cylinder", "sphere",
-        "extrude",   "cutBlind", "union",    "cut",     "intersect",  "clean",   "sketch",   "lineTo",
-        "line",      "hLine",    "vLine",    "hLineTo", "vLineTo",    "threePointArc", "close", "wire",
-        "circle",    "rect",     "add",      "val",     "end",        "push",    "reset",    "face",
-        "assemble",  "segment",  "arc",      "finalize", "fillet",    "chamfer", "revolve",  "translate"};
+        "workplane", "moveTo",   "move",  "center",   "pushPoints", "box",           "cylinder", "sphere",
+        "extrude",   "cutBlind", "union", "cut",      "intersect",  "clean",         "sketch",   "lineTo",
+        "line",      "hLine",    "vLine", "hLineTo",  "vLineTo",    "threePointArc", "close",    "wire",
+        "circle",    "rect",     "add",   "val",      "end",        "push",          "reset",    "face",
+        "assemble",  "segment",  "arc",   "finalize", "fillet",     "chamfer",       "revolve",  "translate"};
     return v;
 }
 
 // Fragments that are meaningful to the lexer and parser.
 const std::vector<std::string>& tokens() {
-    static const std::vector<std::string> v = {"(",   ")",  "[",  "]",   ",",    ".",  "'",  "\"", "=",   "-",
-                                               "**",  "//", "\n", "\n ", "\\\n", "#",  ";",  " ",  "\t",  "\r",
-                                               "r=",  "cq", "(0,0)", "mode='s'", "tag=1", "1e308", "0", "\0"};
+    static const std::vector<std::string> v = {"(",  ")",  "[",     "]",        ",",     ".",     "'", "\"", "=",  "-",
+                                               "**", "//", "\n",    "\n ",      "\\\n",  "#",     ";", " ",  "\t", "\r",
+                                               "r=", "cq", "(0,0)", "mode='s'", "tag=1", "1e308", "0", "\0"};
     return v;
 }
 
@@ -89,15 +90,44 @@ const std::vector<std::string>& tokens() {
 // the stack operations that the v1.5 programs never use (wire() without edges, close() twice, end(n) past
 // the root, extrude of a bare workplane).
 const std::vector<std::string>& calls() {
-    static const std::vector<std::string> v = {
-        ".wire()",          ".close()",         ".end()",             ".end(3)",         ".val()",
-        ".add(w0)",         ".workplane()",     ".workplane(offset=-3)", ".union()",     ".finalize()",
-        ".reset()",         ".assemble()",      ".assemble(mode='s')", ".lineTo(0,0)",   ".lineTo(3,4)",
-        ".line(1,0)",       ".hLine(2)",        ".vLineTo(5)",        ".rect(4,2)",      ".circle(5)",
-        ".moveTo(1,1)",     ".center(1,2)",     ".pushPoints([(0,0),(5,5)])", ".threePointArc((1,1),(2,0))",
-        ".extrude(5)",      ".extrude(-2,both=True)", ".cutBlind(3)", ".box(2,3,4)",     ".cylinder(3,1)",
-        ".sphere(2)",       ".sketch()",        ".push([(1,1)])",     ".segment((9,9))", ".arc((0,9),(9,0))",
-        ".face(cq.Sketch().rect(1,1))", ".clean()", ".cut(w0.box(1,1,1))", ".intersect(w0.box(8,8,8))"};
+    static const std::vector<std::string> v = {".wire()",
+                                               ".close()",
+                                               ".end()",
+                                               ".end(3)",
+                                               ".val()",
+                                               ".add(w0)",
+                                               ".workplane()",
+                                               ".workplane(offset=-3)",
+                                               ".union()",
+                                               ".finalize()",
+                                               ".reset()",
+                                               ".assemble()",
+                                               ".assemble(mode='s')",
+                                               ".lineTo(0,0)",
+                                               ".lineTo(3,4)",
+                                               ".line(1,0)",
+                                               ".hLine(2)",
+                                               ".vLineTo(5)",
+                                               ".rect(4,2)",
+                                               ".circle(5)",
+                                               ".moveTo(1,1)",
+                                               ".center(1,2)",
+                                               ".pushPoints([(0,0),(5,5)])",
+                                               ".threePointArc((1,1),(2,0))",
+                                               ".extrude(5)",
+                                               ".extrude(-2,both=True)",
+                                               ".cutBlind(3)",
+                                               ".box(2,3,4)",
+                                               ".cylinder(3,1)",
+                                               ".sphere(2)",
+                                               ".sketch()",
+                                               ".push([(1,1)])",
+                                               ".segment((9,9))",
+                                               ".arc((0,9),(9,0))",
+                                               ".face(cq.Sketch().rect(1,1))",
+                                               ".clean()",
+                                               ".cut(w0.box(1,1,1))",
+                                               ".intersect(w0.box(8,8,8))"};
     return v;
 }
 
@@ -197,8 +227,10 @@ private:
                 size_t l = pick(starts.size());
                 size_t b = l + 1 < starts.size() ? starts[l + 1] : s.size();
                 std::string line = s.substr(starts[l], b - starts[l]);
-                if (pick(2) == 0) s.erase(starts[l], b - starts[l]);
-                else s.insert(b, (line.empty() || line.back() != '\n') ? "\n" + line : line);
+                if (pick(2) == 0)
+                    s.erase(starts[l], b - starts[l]);
+                else
+                    s.insert(b, (line.empty() || line.back() != '\n') ? "\n" + line : line);
                 how += "line;";
                 break;
             }
@@ -270,12 +302,16 @@ bool has_position(cad::Verdict v) {
         case cad::Verdict::TypeError:
         case cad::Verdict::LimitError:
         case cad::Verdict::NameError:
-        case cad::Verdict::ValueError: return true;
-        default: return false;
+        case cad::Verdict::ValueError:
+            return true;
+        default:
+            return false;
     }
 }
 
-std::string excerpt(const std::string& s) { return s.size() <= 600 ? s : s.substr(0, 600) + "..."; }
+std::string excerpt(const std::string& s) {
+    return s.size() <= 600 ? s : s.substr(0, 600) + "...";
+}
 
 // The time limit is cooperative: an OpenCASCADE call that never polls (ShapeUpgrade_UnifySameDomain can
 // loop forever on some inputs in 7.6) cannot be stopped in-process; only the guarded runner's SIGKILL
@@ -303,7 +339,8 @@ private:
     void watch() {
         std::unique_lock<std::mutex> l(m_);
         while (!cv_.wait_for(l, std::chrono::seconds(1), [this] { return stop_; })) {
-            if (index_ < 0 || std::chrono::steady_clock::now() - since_ < std::chrono::duration<double>(limit_s_)) continue;
+            if (index_ < 0 || std::chrono::steady_clock::now() - since_ < std::chrono::duration<double>(limit_s_))
+                continue;
             std::fprintf(stderr, "fuzz: mutant %d still runs after %.0f s despite the 2 s limit:\n%s\n", index_,
                          limit_s_, text_.c_str());
             std::fflush(stderr);

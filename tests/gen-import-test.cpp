@@ -60,10 +60,12 @@ TEST(Import, NormalisesValidatesAndNamesTheRefused) {
         ASSERT_EQ(x.points.size(), 3u * 512);
         EXPECT_EQ(x.program.find("22.5"), std::string::npos) << x.program;
     }
-    EXPECT_NE(s.samples[0].program.find("box(200,113,40)"), std::string::npos) << s.samples[0].program << "\n" << s.samples[1].program;
+    EXPECT_NE(s.samples[0].program.find("box(200,113,40)"), std::string::npos) << s.samples[0].program << "\n"
+                                                                               << s.samples[1].program;
     // The plate's points span the cube's height (the mesh beside it), not the plate's 1/8 of its length.
     float zmin = 1, zmax = -1;
-    for (size_t i = 0; i < 512; ++i) zmin = std::min(zmin, s.samples[1].point(i)[2]), zmax = std::max(zmax, s.samples[1].point(i)[2]);
+    for (size_t i = 0; i < 512; ++i)
+        zmin = std::min(zmin, s.samples[1].point(i)[2]), zmax = std::max(zmax, s.samples[1].point(i)[2]);
     EXPECT_GT(zmax - zmin, 1.9f) << s.samples[1].program;
     // The same inputs give the same bytes; an output folder that holds shards is refused.
     const std::string again = (t.path() / "again").string();

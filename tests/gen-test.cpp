@@ -160,8 +160,8 @@ TEST(Pipeline, AttemptsRunInAWorkerUnderAHardLimit) {
     // its attempt budget instead of waiting (OCCT's clean() once ran for hours inside a shard).
     o.hard_time_limit_s = 1e-4;
     o.max_attempts_factor = 1;
-    const std::string msg = cadrecode::test::error_message(
-        [&] { gen::generate_shard((d / "b.crs").string(), 9, 1, 4, 2, o); });
+    const std::string msg =
+        cadrecode::test::error_message([&] { gen::generate_shard((d / "b.crs").string(), 9, 1, 4, 2, o); });
     EXPECT_NE(msg.find("gave up after 102 attempts with 0 of 2 samples"), std::string::npos) << msg;
 }
 

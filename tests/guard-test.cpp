@@ -113,7 +113,8 @@ TEST(Guard, CrashOfOneProgramDoesNotStopTheBatch) {
     });
     ASSERT_EQ(out.size(), jobs.size());
     EXPECT_EQ(reported, jobs.size());
-    for (size_t i = 0; i < jobs.size(); ++i) EXPECT_EQ(out[i].name, jobs[i].name) << "results must come back in job order";
+    for (size_t i = 0; i < jobs.size(); ++i)
+        EXPECT_EQ(out[i].name, jobs[i].name) << "results must come back in job order";
     EXPECT_EQ(out[1].result.verdict, cad::Verdict::Crashed);
     EXPECT_NE(out[1].result.message.find("signal 11"), std::string::npos) << out[1].result.message;
     EXPECT_EQ(out[3].result.verdict, cad::Verdict::Crashed);
@@ -144,7 +145,8 @@ TEST(Memory, StaysFlatOverThousandsOfPrograms) {
     const std::string progs[] = {
         "import cadquery as cq\nw0=cq.Workplane('ZX',origin=(0,-16,0))\nr=w0.sketch().push([(74,-78)]).circle(22)"
         ".circle(6,mode='s').finalize().extrude(-59).union(w0.workplane(offset=10/2).moveTo(3,4).box(30,20,10))",
-        "import cadquery as cq\nw0=cq.Workplane('XY')\nr=w0.sketch().segment((0,0),(10,0)).arc((12,5),(10,10)).segment((0,10))"
+        "import cadquery as "
+        "cq\nw0=cq.Workplane('XY')\nr=w0.sketch().segment((0,0),(10,0)).arc((12,5),(10,10)).segment((0,10))"
         ".close().assemble().reset().face(w0.sketch().rect(2,2),mode='s').finalize().extrude(3)",
         "import cadquery as cq\nr=cq.Workplane('XY').fillet(1)",  // an error path
     };
@@ -157,6 +159,8 @@ TEST(Memory, StaysFlatOverThousandsOfPrograms) {
     long before = rss_kb();
     run_n(2000);
     long after = rss_kb();
-    std::printf("RSS after warm-up %ld kB, after 2000 more programs %ld kB (growth %ld kB)\n", before, after, after - before);
-    EXPECT_LT(after - before, 4 * 1024) << "memory grows with the number of programs (a leaked sketch cycle grows it by about 6 kB per program)";
+    std::printf("RSS after warm-up %ld kB, after 2000 more programs %ld kB (growth %ld kB)\n", before, after,
+                after - before);
+    EXPECT_LT(after - before, 4 * 1024)
+        << "memory grows with the number of programs (a leaked sketch cycle grows it by about 6 kB per program)";
 }

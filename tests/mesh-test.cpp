@@ -13,7 +13,9 @@ namespace {
 
 using cadrecode::test::box_mesh;
 
-std::string tmp(const std::string& name) { return testing::TempDir() + "/" + name; }
+std::string tmp(const std::string& name) {
+    return testing::TempDir() + "/" + name;
+}
 
 }  // namespace
 

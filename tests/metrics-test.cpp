@@ -1,10 +1,10 @@
 // Metrics against analytic values: IoU of boxes, Chamfer distance of point sets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <algorithm>
 #include <random>
 
 #include "cadrecode/cad/executor.h"
@@ -122,7 +122,8 @@ TEST(Chamfer, KdTreeMatchesBruteForce) {
         for (const auto& p : from) {
             double best = 1e300;
             for (const auto& q : to) {
-                double d = (p[0] - q[0]) * (p[0] - q[0]) + (p[1] - q[1]) * (p[1] - q[1]) + (p[2] - q[2]) * (p[2] - q[2]);
+                double d =
+                    (p[0] - q[0]) * (p[0] - q[0]) + (p[1] - q[1]) * (p[1] - q[1]) + (p[2] - q[2]) * (p[2] - q[2]);
                 best = std::min(best, d);
             }
             s += best;

@@ -173,7 +173,7 @@ TEST(ModelDecoding, CachedStepsEqualTheFullSequence) {
         std::vector<int32_t> seq{kStart};
         seq.insert(seq.end(), r.tokens[b].begin(), r.tokens[b].end());
         if (r.finished[b]) seq.push_back(kEos);
-        seq.pop_back();  // the last chosen id is not an input
+        seq.pop_back();                                       // the last chosen id is not an input
         auto full = m.forward_logits({fx.clouds[b]}, {seq});  // (1, N + |seq|, V)
         for (std::size_t t = 0; t < r.logits[b].size(); ++t, ++steps) {
             ASSERT_EQ(static_cast<int64_t>(r.logits[b][t].size()), V);

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "cadrecode/cad/import.h"
 #include "cadrecode/geometry/sampling.h"
@@ -58,7 +58,6 @@ recon::Input mesh_input() {
     in.mesh = input_box();
     return in;
 }
-
 
 }  // namespace
 
@@ -114,7 +113,8 @@ TEST(Reconstruct, CandidatesCutAtTheTokenLimitAreNamed) {
     EXPECT_FALSE(res.candidates[0].token_limit);
     EXPECT_TRUE(res.candidates[1].token_limit);
     EXPECT_LT(res.candidates[1].cd, 0);
-    EXPECT_EQ(res.candidates[1].message.rfind("the model did not end the program (it repeated itself", 0), 0u) << res.candidates[1].message;
+    EXPECT_EQ(res.candidates[1].message.rfind("the model did not end the program (it repeated itself", 0), 0u)
+        << res.candidates[1].message;
     // A valid program that happened to stop at the limit keeps its score and its own (empty) message.
     EXPECT_TRUE(res.candidates[2].token_limit);
     EXPECT_GE(res.candidates[2].cd, 0);
@@ -222,7 +222,8 @@ TEST(Reconstruct, FolderWritesEveryCandidateAndResumes) {
     for (const char* f : {"a.c0.py", "a.c1.py", "a.json", "a.py", "b.c0.py", "b.c1.py", "b.json", "b.py"})
         EXPECT_TRUE(fs::exists(pred / f)) << f;
     EXPECT_EQ(util::read_file((pred / "a.c1.py").string()), std::string(kRight) + "\n");  // files end with a newline
-    EXPECT_EQ(util::read_file((pred / "a.py").string()), std::string(kRight) + "\n");  // the chosen one (no refinement here)
+    EXPECT_EQ(util::read_file((pred / "a.py").string()),
+              std::string(kRight) + "\n");  // the chosen one (no refinement here)
     // A second run finds both done and reconstructs nothing.
     size_t skipped = 0;
     EXPECT_EQ(recon::reconstruct_folder(gt.string(), pred.string(), w, opt,
@@ -284,8 +285,9 @@ TEST(Reconstruct, RefinementReplacesTheCandidateOnlyWhenCloser) {
 TEST(Reconstruct, NoValidCandidateIsRepairedWhenRefinementIsOn) {
     // The only real candidate has a zero height: invalid. With refinement, one number moved makes it valid,
     // then the search fits it; the result says it was repaired and keeps best = -1 (no candidate was valid).
-    const std::string flat = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-25))\n"
-                             "r=w0.workplane(offset=0).moveTo(0,0).box(200,100,0)";
+    const std::string flat =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-25))\n"
+        "r=w0.workplane(offset=0).moveTo(0,0).box(200,100,0)";
     ScriptedWriter w;
     w.programs = {kInvalid, flat};
     recon::ReconstructOptions opt;

@@ -3,9 +3,9 @@
 // than the start, the budget with a program that makes OCCT spin, and no valid start.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <csignal>
-#include <unistd.h>
 #include <map>
 #include <set>
 #include <thread>
@@ -84,8 +84,9 @@ TEST(WorkerPool, RepliesInOrderAndSurvivesCrashesAndHangs) {
 }
 
 TEST(RefineMoves, NumbersAreRewrittenInPlaceAndNegativesAfterAnOperatorGetParentheses) {
-    const std::string src = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-25))\n"
-                            "r=w0.workplane(offset=50/2).moveTo(3,-4).box(200,100,50)";
+    const std::string src =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-25))\n"
+        "r=w0.workplane(offset=50/2).moveTo(3,-4).box(200,100,50)";
     const edit::Parametrized p = edit::parametrize(src);
     std::vector<double> v;
     for (const auto& q : p.parameters) v.push_back(q.value);
@@ -110,7 +111,8 @@ TEST(RefineMoves, NumbersAreRewrittenInPlaceAndNegativesAfterAnOperatorGetParent
     const edit::Parametrized q = edit::parametrize("import cadquery as cq\nr=cq.Workplane('XY').box(2*3,4,5)");
     std::vector<double> qv;
     for (const auto& x : q.parameters) qv.push_back(x.value == 3 ? -5 : x.value);
-    EXPECT_NE(refine::render_numbers(q, qv).find("box(2*(-5),4,5)"), std::string::npos) << refine::render_numbers(q, qv);
+    EXPECT_NE(refine::render_numbers(q, qv).find("box(2*(-5),4,5)"), std::string::npos)
+        << refine::render_numbers(q, qv);
 }
 
 TEST(RefineMoves, StructuralVariantsDropOperandsAndPrimitivesWithTheirPush) {
@@ -147,14 +149,16 @@ TEST(RefineMoves, GraftsTakeADonorBodyWithItsWorkplanesUnderFreshNames) {
     std::map<std::string, std::string> by_body;
     for (const auto& [k, t] : v) by_body[k + ":" + t.substr(t.rfind("\nr="))] = t;
     ASSERT_EQ(v.size(), 3u);  // the donor's base, its union and its cut; the host itself is no donor
-    const std::string base = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
-                             "w1=cq.Workplane('XY',origin=(0,0,5))\n"
-                             "r=w0.workplane(offset=10/2).box(100,60,10).union(w1.sketch().circle(20).finalize()"
-                             ".extrude(30))";
-    const std::string uni = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
-                            "w2=cq.Workplane('ZX',origin=(0,40,0))\n"
-                            "r=w0.workplane(offset=10/2).box(100,60,10).union(w2.workplane(offset=8/2).moveTo(1,2)"
-                            ".cylinder(8,12))";
+    const std::string base =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
+        "w1=cq.Workplane('XY',origin=(0,0,5))\n"
+        "r=w0.workplane(offset=10/2).box(100,60,10).union(w1.sketch().circle(20).finalize()"
+        ".extrude(30))";
+    const std::string uni =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
+        "w2=cq.Workplane('ZX',origin=(0,40,0))\n"
+        "r=w0.workplane(offset=10/2).box(100,60,10).union(w2.workplane(offset=8/2).moveTo(1,2)"
+        ".cylinder(8,12))";
     EXPECT_EQ(v[0], std::make_pair(std::string("graft union"), base));
     EXPECT_EQ(v[1], std::make_pair(std::string("graft union"), uni));
     EXPECT_EQ(v[2].first, "graft cut");
@@ -168,11 +172,13 @@ TEST(RefineMoves, GraftsTakeADonorBodyWithItsWorkplanesUnderFreshNames) {
 TEST(Refine, AMissingBodyIsGraftedFromAnotherCandidate) {
     // The target is a plate with a boss; one candidate has the plate only, the other the boss only (too
     // far off to win by itself). Moving numbers cannot make a boss; a graft can.
-    const std::string plate = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
-                              "r=w0.workplane(offset=20/2).box(200,120,20)";
+    const std::string plate =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
+        "r=w0.workplane(offset=20/2).box(200,120,20)";
     const std::string target = plate + ".union(w0.workplane(offset=20).moveTo(40,0).cylinder(40,30))";
-    const std::string boss = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
-                             "r=w0.workplane(offset=20).moveTo(40,0).cylinder(40,30)";
+    const std::string boss =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,0))\n"
+        "r=w0.workplane(offset=20).moveTo(40,0).cylinder(40,30)";
     refine::Scorer scorer(target_of(target));
     refine::RefineOptions o;
     o.max_evaluations = 400;
@@ -275,8 +281,9 @@ TEST(Refine, NoValidStartFailsCleanly) {
 
 TEST(Refine, AnInvalidStartIsRepairedByOneMoveAndThenFitted) {
     // A zero height makes the only candidate invalid; one number moved makes it valid, then the search fits it.
-    const std::string flat = "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-25))\n"
-                             "r=w0.workplane(offset=0).moveTo(0,0).box(200,100,0)";
+    const std::string flat =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-25))\n"
+        "r=w0.workplane(offset=0).moveTo(0,0).box(200,100,0)";
     ASSERT_FALSE(cad::execute_program(flat).valid());
     refine::Scorer scorer(target_of(kRight));
     refine::RefineOptions o;

@@ -151,11 +151,12 @@ TEST(View, InvalidProgramIsShownNotThrown) {
     std::string xyz = (t.path() / "cloud.xyz").string();
     util::write_file_atomic(xyz, "0 0 0\n1 0 0\n0 1 0\n0 0 1\n");
     EXPECT_EQ(report::make_view(xyz, prog).input.size(), 4u);
-    EXPECT_THROW(report::make_view(xyz, prog, [] {
-                     report::ViewOptions o;
-                     o.frame = "mm";
-                     return o;
-                 }()),
+    EXPECT_THROW(report::make_view(xyz, prog,
+                                   [] {
+                                       report::ViewOptions o;
+                                       o.frame = "mm";
+                                       return o;
+                                   }()),
                  std::invalid_argument);
     std::string foo = (t.path() / "part.foo").string();
     util::write_file_atomic(foo, "x");
@@ -217,7 +218,9 @@ Image screenshot(const report::ViewData& d, const std::string& bin, const test::
     return read_png(png);
 }
 
-bool orange(const unsigned char* p) { return p[0] > p[2] + 80 && p[1] > p[2] + 30; }
+bool orange(const unsigned char* p) {
+    return p[0] > p[2] + 80 && p[1] > p[2] + 30;
+}
 
 // A chiral part: an L-shaped plate (arm along +X, arm along +Y) with a tower on the +X arm's end, seen from
 // the front, above (+X right, +Z up, the viewer on the -Y side). A mirrored camera puts the +Y arm's tip on

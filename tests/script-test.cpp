@@ -24,8 +24,9 @@ ScriptError parse_error(const std::string& text) {
 }  // namespace
 
 TEST(Parser, CadRecodeProgramStructure) {
-    Program p = parse_program("import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,34))\n"
-                              "r=w0.sketch().arc((-93,-38),(-62,-56),(-47,-88)).arc((76,65),(-93,-38)).assemble().finalize().extrude(-68)");
+    Program p = parse_program(
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,34))\n"
+        "r=w0.sketch().arc((-93,-38),(-62,-56),(-47,-88)).arc((76,65),(-93,-38)).assemble().finalize().extrude(-68)");
     ASSERT_EQ(p.statements.size(), 3u);
     EXPECT_EQ(p.statements[0].kind, StmtKind::Import);
     EXPECT_EQ(p.statements[0].imports[0].module, "cadquery");
@@ -70,7 +71,8 @@ TEST(Parser, PowerBindsTighterThanUnaryMinusOnTheLeft) {
 }
 
 TEST(Parser, LineJoiningAndStatements) {
-    Program p = parse_program("a = (1 +\n  2)\nb = [1,\n 2,]\nc = 1; d = 2;\ne = \\\n 3\n# comment\n\n   # indented comment\nx=y=4\nr+=1");
+    Program p = parse_program(
+        "a = (1 +\n  2)\nb = [1,\n 2,]\nc = 1; d = 2;\ne = \\\n 3\n# comment\n\n   # indented comment\nx=y=4\nr+=1");
     ASSERT_EQ(p.statements.size(), 7u);
     EXPECT_EQ(p.statements[5].targets.size(), 2u);
     EXPECT_EQ(p.statements[6].kind, StmtKind::AugAssign);

@@ -137,7 +137,9 @@ TEST(Files, FindFilesWalksFoldersOnceTheSameWayForEveryCaller) {
         return std::string("no error");
     };
     EXPECT_EQ(message([&] { find_files({d + "/empty"}, {".py"}); }), d + "/empty: no .py files in this folder");
-    EXPECT_EQ(message([&] { find_files({d + "/b"}, {".json", ".stl", ".obj"}); }),
+    EXPECT_EQ(message([&] {
+                  find_files({d + "/b"}, {".json", ".stl", ".obj"});
+              }),
               d + "/b: no .json, .stl or .obj files in this folder");
     EXPECT_EQ(message([&] { find_files({d + "/missing"}, {".py"}); }), d + "/missing: no such file or folder");
     EXPECT_TRUE(find_files({d + "/empty"}, {".py"}, /*empty_ok=*/true).empty());

@@ -23,7 +23,9 @@ inline std::string shared_data_dir() {
 }
 
 // A file of the source tree, e.g. "examples/bracket.py".
-inline std::string source_file(const std::string& rel) { return std::string(CADRECODE_SOURCE_DIR) + "/" + rel; }
+inline std::string source_file(const std::string& rel) {
+    return std::string(CADRECODE_SOURCE_DIR) + "/" + rel;
+}
 
 // Runs the built cadrecode binary with `args` (stderr merged into the output).
 struct CliRun {

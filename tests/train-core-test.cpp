@@ -7,9 +7,9 @@
 #include <set>
 
 #include "../src/train/batch.h"
-#include "cadrecode/text/tokenizer.h"
 #include "cadrecode/model/config.h"
 #include "cadrecode/model/loop.h"
+#include "cadrecode/text/tokenizer.h"
 #include "cadrecode/train/config.h"
 #include "cadrecode/train/train.h"
 #include "cadrecode/util/files.h"
@@ -123,7 +123,7 @@ TEST(TrainBatch, TargetsAreTheNextTokenAndPaddingIsIgnored) {
     const train::Batch b = train::make_batch(d, c, kIds, 0, /*augment=*/false);
     ASSERT_EQ(b.rows, 3);
     ASSERT_EQ(b.examples, (std::vector<size_t>{0, 1, 2}));  // validation reads in file order
-    EXPECT_EQ(b.length, 6);  // the longest row: start + 4 + eos (example 2)
+    EXPECT_EQ(b.length, 6);                                 // the longest row: start + 4 + eos (example 2)
     EXPECT_EQ(b.xyz.size(), size_t(3 * 16 * 3));
     int64_t counted = 0;
     for (int64_t r = 0; r < b.rows; ++r) {
@@ -222,12 +222,12 @@ TEST(TrainPlot, RunsAreReadAndDrawnAgainstFlops) {
     const std::filesystem::path run = tmp.path() / "s1";
     std::filesystem::create_directories(run);
     util::write_file_atomic((run / "log.jsonl").string(),
-                     "{\"event\":\"start\"}\n"
-                     "{\"step\":1,\"loss\":5.0,\"flops\":1e9,\"seconds\":1}\n"
-                     "{\"step\":2,\"loss\":4.0,\"flops\":2e9,\"seconds\":2}\n"
-                     "{\"step\":3,\"loss\":3.0}\n"  // an old line without flops: not a curve point
-                     "{\"event\":\"val\",\"step\":2,\"val_loss\":4.5,\"flops\":2e9,\"seconds\":2.5}\n"
-                     "not json\n");
+                            "{\"event\":\"start\"}\n"
+                            "{\"step\":1,\"loss\":5.0,\"flops\":1e9,\"seconds\":1}\n"
+                            "{\"step\":2,\"loss\":4.0,\"flops\":2e9,\"seconds\":2}\n"
+                            "{\"step\":3,\"loss\":3.0}\n"  // an old line without flops: not a curve point
+                            "{\"event\":\"val\",\"step\":2,\"val_loss\":4.5,\"flops\":2e9,\"seconds\":2.5}\n"
+                            "not json\n");
     const train::RunCurves c = train::read_run_curves(run.string());
     EXPECT_EQ(c.name, "s1");
     ASSERT_EQ(c.train.size(), 2u);

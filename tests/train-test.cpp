@@ -20,7 +20,6 @@ using namespace cadrecode;
 
 namespace {
 
-
 // A shard of real v1.5 programs with stand-in points (a helix): enough to exercise the optimiser.
 std::string toy_shard(const fs::path& dir) {
     const std::string data = test::shared_data_dir();

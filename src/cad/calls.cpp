@@ -7,9 +7,15 @@
 
 namespace cadrecode::cad {
 
-void type_error(SourcePos at, const std::string& msg) { throw ScriptError(ErrorKind::Type, at, msg); }
-void value_error(SourcePos at, const std::string& msg) { throw ScriptError(ErrorKind::Value, at, msg); }
-void unsupported(SourcePos at, const std::string& msg) { throw ScriptError(ErrorKind::Unsupported, at, msg); }
+void type_error(SourcePos at, const std::string& msg) {
+    throw ScriptError(ErrorKind::Type, at, msg);
+}
+void value_error(SourcePos at, const std::string& msg) {
+    throw ScriptError(ErrorKind::Value, at, msg);
+}
+void unsupported(SourcePos at, const std::string& msg) {
+    throw ScriptError(ErrorKind::Unsupported, at, msg);
+}
 
 double& max_abs_number() {
     thread_local double limit = 1e6;
@@ -56,22 +62,32 @@ size_t Bound::index(const char* name) const {
     throw std::logic_error(func_ + ": no parameter " + name);
 }
 
-const Value& Bound::operator[](const char* name) const { return values_[index(name)]; }
-bool Bound::given(const char* name) const { return given_[index(name)]; }
+const Value& Bound::operator[](const char* name) const {
+    return values_[index(name)];
+}
+bool Bound::given(const char* name) const {
+    return given_[index(name)];
+}
 
-double Bound::number(const char* name) const { return to_number((*this)[name], func_ + " argument '" + name + "'", at_); }
+double Bound::number(const char* name) const {
+    return to_number((*this)[name], func_ + " argument '" + name + "'", at_);
+}
 
 double Bound::positive(const char* name) const {
     double v = number(name);
-    if (!(v > 0)) throw ScriptError(ErrorKind::Cad, at_, func_ + " argument '" + name + "' must be positive, got " + [&] {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%g", v);
-        return std::string(buf);
-    }());
+    if (!(v > 0))
+        throw ScriptError(
+            ErrorKind::Cad, at_, func_ + " argument '" + name + "' must be positive, got " + [&] {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%g", v);
+                return std::string(buf);
+            }());
     return v;
 }
 
-gp_XYZ Bound::vec3(const char* name) const { return to_vec3((*this)[name], func_ + " argument '" + name + "'", at_); }
+gp_XYZ Bound::vec3(const char* name) const {
+    return to_vec3((*this)[name], func_ + " argument '" + name + "'", at_);
+}
 
 std::string Bound::str(const char* name) const {
     const Value& v = (*this)[name];
@@ -79,7 +95,9 @@ std::string Bound::str(const char* name) const {
     return v.str;
 }
 
-bool is_real(const Value& v) { return v.is_number(); }
+bool is_real(const Value& v) {
+    return v.is_number();
+}
 
 double to_number(const Value& v, const std::string& what, SourcePos at) {
     if (!v.is_number()) type_error(at, what + " must be a number, got " + type_name(v.t));

@@ -22,8 +22,12 @@ struct Param {
     const char* name;
     std::optional<Value> def;  // nullopt: required
 };
-inline Param required(const char* name) { return {name, std::nullopt}; }
-inline Param optional(const char* name, Value def) { return {name, std::move(def)}; }
+inline Param required(const char* name) {
+    return {name, std::nullopt};
+}
+inline Param optional(const char* name, Value def) {
+    return {name, std::move(def)};
+}
 
 // Binds positional and keyword arguments to parameters like Python does; TypeError on a missing, repeated,
 // unexpected or surplus argument, naming the function (for example "Workplane.box()").
@@ -50,7 +54,9 @@ private:
 };
 
 constexpr double kPi = 3.14159265358979323846;
-inline double radians(double degrees) { return degrees * kPi / 180.0; }
+inline double radians(double degrees) {
+    return degrees * kPi / 180.0;
+}
 
 // A number for a CAD call: TypeError if not int/float/bool; LimitError if not finite or beyond the run's
 // max_abs_number.

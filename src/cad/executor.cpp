@@ -20,21 +20,36 @@ namespace cadrecode::cad {
 
 const char* verdict_name(Verdict v) {
     switch (v) {
-        case Verdict::Valid: return "valid";
-        case Verdict::SyntaxError: return "syntax_error";
-        case Verdict::UnsupportedCall: return "unsupported_call";
-        case Verdict::TypeError: return "type_error";
-        case Verdict::ValueError: return "value_error";
-        case Verdict::NameError: return "name_error";
-        case Verdict::CadError: return "cad_error";
-        case Verdict::LimitError: return "limit_error";
-        case Verdict::NoResult: return "no_result";
-        case Verdict::NotSolid: return "not_solid";
-        case Verdict::InvalidShape: return "invalid_shape";
-        case Verdict::ZeroVolume: return "zero_volume";
-        case Verdict::EmptyMesh: return "empty_mesh";
-        case Verdict::Timeout: return "timeout";
-        case Verdict::Crashed: return "crashed";
+        case Verdict::Valid:
+            return "valid";
+        case Verdict::SyntaxError:
+            return "syntax_error";
+        case Verdict::UnsupportedCall:
+            return "unsupported_call";
+        case Verdict::TypeError:
+            return "type_error";
+        case Verdict::ValueError:
+            return "value_error";
+        case Verdict::NameError:
+            return "name_error";
+        case Verdict::CadError:
+            return "cad_error";
+        case Verdict::LimitError:
+            return "limit_error";
+        case Verdict::NoResult:
+            return "no_result";
+        case Verdict::NotSolid:
+            return "not_solid";
+        case Verdict::InvalidShape:
+            return "invalid_shape";
+        case Verdict::ZeroVolume:
+            return "zero_volume";
+        case Verdict::EmptyMesh:
+            return "empty_mesh";
+        case Verdict::Timeout:
+            return "timeout";
+        case Verdict::Crashed:
+            return "crashed";
     }
     return "unknown";
 }
@@ -66,17 +81,26 @@ Shape& Shape::operator=(Shape&&) noexcept = default;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 Verdict verdict_of(script::ErrorKind k) {
     switch (k) {
-        case script::ErrorKind::Syntax: return Verdict::SyntaxError;
-        case script::ErrorKind::Unsupported: return Verdict::UnsupportedCall;
-        case script::ErrorKind::Type: return Verdict::TypeError;
-        case script::ErrorKind::Value: return Verdict::ValueError;
-        case script::ErrorKind::Name: return Verdict::NameError;
-        case script::ErrorKind::Cad: return Verdict::CadError;
-        case script::ErrorKind::Limit: return Verdict::LimitError;
+        case script::ErrorKind::Syntax:
+            return Verdict::SyntaxError;
+        case script::ErrorKind::Unsupported:
+            return Verdict::UnsupportedCall;
+        case script::ErrorKind::Type:
+            return Verdict::TypeError;
+        case script::ErrorKind::Value:
+            return Verdict::ValueError;
+        case script::ErrorKind::Name:
+            return Verdict::NameError;
+        case script::ErrorKind::Cad:
+            return Verdict::CadError;
+        case script::ErrorKind::Limit:
+            return Verdict::LimitError;
     }
     return Verdict::CadError;
 }
@@ -94,7 +118,8 @@ struct RunScope {
         RunState& s = run_state();
         s.occt_ms = 0;
         s.parallel = o.parallel_booleans;
-        s.deadline = o.time_limit_s > 0 ? Clock::now() + util::limit_duration(o.time_limit_s) : Clock::time_point::max();
+        s.deadline =
+            o.time_limit_s > 0 ? Clock::now() + util::limit_duration(o.time_limit_s) : Clock::time_point::max();
         max_abs_number() = o.max_abs_number;
     }
     ~RunScope() { run_state().deadline = Clock::time_point::max(); }
@@ -146,7 +171,8 @@ void check_result(ExecResult& r, const TopoDS_Shape& s, const ExecOptions& optio
         r.props.triangles = static_cast<int>(mesh->triangles.size());
         r.mesh = mesh;
         if (mesh->triangles.size() < 3)
-            fail(r, Verdict::EmptyMesh, "the tessellation has " + std::to_string(mesh->triangles.size()) + " triangles (at least 3 needed)");
+            fail(r, Verdict::EmptyMesh,
+                 "the tessellation has " + std::to_string(mesh->triangles.size()) + " triangles (at least 3 needed)");
     }
 }
 
@@ -173,15 +199,19 @@ ExecResult execute_program(std::string_view source, const ExecOptions& options) 
             interp.run(program);
             std::optional<Value> rv = interp.global(options.result_variable);
             if (!rv) {
-                fail(r, Verdict::NoResult, "the program does not define the result variable '" + options.result_variable + "'");
+                fail(r, Verdict::NoResult,
+                     "the program does not define the result variable '" + options.result_variable + "'");
             } else if (rv->t != VT::Workplane) {
-                fail(r, Verdict::NoResult, "the result variable '" + options.result_variable + "' is a " +
-                                               type_name(rv->t) + ", not a Workplane");
+                fail(r, Verdict::NoResult,
+                     "the result variable '" + options.result_variable + "' is a " + type_name(rv->t) +
+                         ", not a Workplane");
             } else {
                 const auto& objs = rv->as<WorkplaneObj>()->objects;
                 if (objs.empty() || objs[0].t != VT::Shape)
-                    fail(r, Verdict::NoResult, "r.val() is " + std::string(objs.empty() ? "the plane origin (empty stack)" : type_name(objs[0].t)) +
-                                                   ", not a shape");
+                    fail(r, Verdict::NoResult,
+                         "r.val() is " +
+                             std::string(objs.empty() ? "the plane origin (empty stack)" : type_name(objs[0].t)) +
+                             ", not a shape");
                 else
                     result = objs[0].as<ShapeObj>()->shape;
             }

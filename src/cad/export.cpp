@@ -96,6 +96,8 @@ void write_step(const Shape& shape, const std::string& path, const std::string& 
     util::commit_temp(tmp, path);
 }
 
-void write_stl(const Shape& shape, const std::string& path) { io::write_stl_binary(tessellate(shape), path); }
+void write_stl(const Shape& shape, const std::string& path) {
+    io::write_stl_binary(tessellate(shape), path);
+}
 
 }  // namespace cadrecode::cad

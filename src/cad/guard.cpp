@@ -133,7 +133,8 @@ JobOutcome outcome_of(const Job& job, const util::IsolatedResult& res) {
 
 }  // namespace
 
-std::vector<JobOutcome> run_guarded(const std::vector<Job>& jobs, const GuardOptions& options, const ProgressFn& progress) {
+std::vector<JobOutcome> run_guarded(const std::vector<Job>& jobs, const GuardOptions& options,
+                                    const ProgressFn& progress) {
     util::IsolateOptions io;
     io.workers = options.workers;
     io.time_limit_s = (options.exec.time_limit_s > 0 ? options.exec.time_limit_s : 3600.0) + options.grace_s;

@@ -76,9 +76,9 @@ private:
 std::pair<std::string, double> step_unit(std::string name) {
     for (char& c : name) c = char(std::toupper(static_cast<unsigned char>(c)));
     const std::pair<const char*, std::pair<const char*, double>> kUnits[] = {
-        {"MILLI", {"MM", 1.0}},  {"CENTI", {"CM", 10.0}},  {"MICRO", {"UM", 1e-3}}, {"KILO", {"KM", 1e6}},
-        {"INCH", {"INCH", 25.4}}, {"FOOT", {"FT", 304.8}}, {"FEET", {"FT", 304.8}}, {"METRE", {"M", 1000.0}},
-        {"METER", {"M", 1000.0}}};
+        {"MILLI", {"MM", 1.0}},  {"CENTI", {"CM", 10.0}},  {"MICRO", {"UM", 1e-3}},
+        {"KILO", {"KM", 1e6}},   {"INCH", {"INCH", 25.4}}, {"FOOT", {"FT", 304.8}},
+        {"FEET", {"FT", 304.8}}, {"METRE", {"M", 1000.0}}, {"METER", {"M", 1000.0}}};
     for (const auto& [key, unit] : kUnits)
         if (name.find(key) != std::string::npos) return unit;
     return {"MM", 1.0};
@@ -128,7 +128,8 @@ Shape read_cad_file(const std::string& path, std::string* unit) {
             BRep_Builder b;
             if (!BRepTools::Read(s, path.c_str(), b)) throw std::runtime_error(path + ": not a readable BREP file");
         } else {
-            throw std::runtime_error(path + ": unknown CAD file extension '" + e + "' (expected .step .stp .iges .igs .brep)");
+            throw std::runtime_error(path + ": unknown CAD file extension '" + e +
+                                     "' (expected .step .stp .iges .igs .brep)");
         }
     } catch (const Standard_Failure& f) {
         throw std::runtime_error(path + ": " + describe_occt_failure("reading", f));

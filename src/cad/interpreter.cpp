@@ -25,8 +25,8 @@ const std::set<std::string>& cadquery_exports() {
 }
 
 const std::set<std::string>& math_functions() {
-    static const std::set<std::string> names = {"sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "atan2",
-                                                "radians", "degrees", "floor", "ceil", "fabs", "hypot"};
+    static const std::set<std::string> names = {"sqrt",  "sin",     "cos",     "tan",   "asin", "acos", "atan",
+                                                "atan2", "radians", "degrees", "floor", "ceil", "fabs", "hypot"};
     return names;
 }
 
@@ -36,7 +36,7 @@ const std::set<std::string>& python_builtins() {
 }
 
 const std::set<std::string>& named_plane_functions() {
-    static const std::set<std::string> names = {"named", "XY", "YZ", "ZX", "XZ", "YX", "ZY",
+    static const std::set<std::string> names = {"named", "XY",   "YZ",   "ZX",    "XZ",  "YX",    "ZY",
                                                 "front", "back", "left", "right", "top", "bottom"};
     return names;
 }
@@ -46,7 +46,9 @@ std::string describe(const Value& v) {
     return type_name(v.t);
 }
 
-Value number_result(double v, bool is_int) { return is_int ? Value::integer(v) : Value::real(v); }
+Value number_result(double v, bool is_int) {
+    return is_int ? Value::integer(v) : Value::real(v);
+}
 
 double python_mod(double a, double b) {
     double r = std::fmod(a, b);
@@ -66,10 +68,14 @@ double python_floordiv(double a, double b) {
 }  // namespace
 
 Value make_plane(const CallArgs& args) {
-    Bound b("Plane()", {required("origin"), optional("xDir", Value()), optional("normal", Value::sequence(VT::Tuple, {Value::integer(0), Value::integer(0), Value::integer(1)}))}, args);
+    Bound b("Plane()",
+            {required("origin"), optional("xDir", Value()),
+             optional("normal", Value::sequence(VT::Tuple, {Value::integer(0), Value::integer(0), Value::integer(1)}))},
+            args);
     std::optional<gp_XYZ> x;
     if (b["xDir"].t != VT::None) x = b.vec3("xDir");
-    return Value::object(VT::Plane, std::make_shared<PlaneObj>(Plane::make(b.vec3("origin"), x, b.vec3("normal"), args.at)));
+    return Value::object(VT::Plane,
+                         std::make_shared<PlaneObj>(Plane::make(b.vec3("origin"), x, b.vec3("normal"), args.at)));
 }
 
 Value make_vector(const CallArgs& args) {
@@ -166,9 +172,14 @@ void Interpreter::run(const script::Program& program) {
     for (const Stmt& st : program.statements) {
         check_deadline();
         switch (st.kind) {
-            case StmtKind::Import: import(st); break;
-            case StmtKind::Pass: break;
-            case StmtKind::Expression: eval(*st.value); break;
+            case StmtKind::Import:
+                import(st);
+                break;
+            case StmtKind::Pass:
+                break;
+            case StmtKind::Expression:
+                eval(*st.value);
+                break;
             case StmtKind::Assign: {
                 Value v = eval(*st.value);
                 for (const std::string& t : st.targets) globals_[t] = v;
@@ -176,7 +187,8 @@ void Interpreter::run(const script::Program& program) {
             }
             case StmtKind::AugAssign: {
                 auto it = globals_.find(st.targets[0]);
-                if (it == globals_.end()) throw ScriptError(ErrorKind::Name, st.pos, "name '" + st.targets[0] + "' is not defined");
+                if (it == globals_.end())
+                    throw ScriptError(ErrorKind::Name, st.pos, "name '" + st.targets[0] + "' is not defined");
                 Value rhs = eval(*st.value);
                 it->second = binary(st.op, it->second, rhs, st.value->pos);
                 break;
@@ -187,8 +199,10 @@ void Interpreter::run(const script::Program& program) {
 
 Value Interpreter::eval(const Expr& e) {
     switch (e.kind) {
-        case ExprKind::Number: return number_result(e.number, e.is_int);
-        case ExprKind::String: return Value::string(e.text);
+        case ExprKind::Number:
+            return number_result(e.number, e.is_int);
+        case ExprKind::String:
+            return Value::string(e.text);
         case ExprKind::Constant:
             if (e.text == "None") return Value::none();
             return Value::boolean(e.text == "True");
@@ -204,7 +218,8 @@ Value Interpreter::eval(const Expr& e) {
             for (const auto& i : e.items) items.push_back(eval(*i));
             return Value::sequence(e.kind == ExprKind::Tuple ? VT::Tuple : VT::List, std::move(items));
         }
-        case ExprKind::Unary: return unary(e.text, eval(*e.items[0]), e.pos);
+        case ExprKind::Unary:
+            return unary(e.text, eval(*e.items[0]), e.pos);
         case ExprKind::Binary: {
             if (e.text == "**") {  // right-associative; its depth is bounded by the parser
                 Value a = eval(*e.items[0]);
@@ -227,7 +242,8 @@ Value Interpreter::eval(const Expr& e) {
         }
         case ExprKind::Attribute:
         case ExprKind::Call:
-        case ExprKind::Index: return eval_postfix(e);
+        case ExprKind::Index:
+            return eval_postfix(e);
     }
     throw ScriptError(ErrorKind::Syntax, e.pos, "unknown expression");
 }
@@ -236,8 +252,10 @@ CallArgs Interpreter::eval_args(const Expr& call) {
     CallArgs a;
     a.at = call.pos;
     for (const script::Argument& arg : call.args) {
-        if (arg.keyword.empty()) a.positional.push_back(eval(*arg.value));
-        else a.keywords.emplace_back(arg.keyword, eval(*arg.value));
+        if (arg.keyword.empty())
+            a.positional.push_back(eval(*arg.value));
+        else
+            a.keywords.emplace_back(arg.keyword, eval(*arg.value));
     }
     return a;
 }
@@ -254,7 +272,8 @@ Value Interpreter::eval_postfix(const Expr& e) {
     for (size_t i = spine.size(); i-- > 0;) {
         const Expr& node = *spine[i];
         if (node.kind == ExprKind::Attribute) {
-            bool is_method_call = i > 0 && spine[i - 1]->kind == ExprKind::Call && spine[i - 1]->items[0].get() == &node;
+            bool is_method_call =
+                i > 0 && spine[i - 1]->kind == ExprKind::Call && spine[i - 1]->items[0].get() == &node;
             if (is_method_call && v.t != VT::Module && v.t != VT::Builtin) {
                 CallArgs args = eval_args(*spine[i - 1]);
                 args.at = node.pos;
@@ -313,9 +332,12 @@ Value Interpreter::get_attr(const Value& v, const std::string& name, SourcePos a
 Value Interpreter::call_method(const Value& recv, const std::string& name, const CallArgs& args) {
     std::optional<Value> out;
     try {
-        if (recv.t == VT::Workplane) out = call_workplane_method(std::static_pointer_cast<WorkplaneObj>(recv.obj), name, args);
-        else if (recv.t == VT::Sketch) out = call_sketch_method(std::static_pointer_cast<SketchObj>(recv.obj), name, args);
-        else if (recv.t == VT::None) value_error(args.at, "'NoneType' object has no attribute '" + name + "'");
+        if (recv.t == VT::Workplane)
+            out = call_workplane_method(std::static_pointer_cast<WorkplaneObj>(recv.obj), name, args);
+        else if (recv.t == VT::Sketch)
+            out = call_sketch_method(std::static_pointer_cast<SketchObj>(recv.obj), name, args);
+        else if (recv.t == VT::None)
+            value_error(args.at, "'NoneType' object has no attribute '" + name + "'");
     } catch (const CadFailure& f) {
         throw ScriptError(ErrorKind::Cad, args.at, f.what());
     } catch (const Standard_Failure& f) {
@@ -438,13 +460,15 @@ Value Interpreter::binary(const std::string& op, const Value& a, const Value& b,
         if (op == "-") return number_result(x - y, ints);
         if (op == "*") return number_result(x * y, ints);
         if ((op == "/" || op == "//" || op == "%") && y == 0)
-            value_error(at, ints ? "integer division or modulo by zero (ZeroDivisionError)" : "float division by zero (ZeroDivisionError)");
+            value_error(at, ints ? "integer division or modulo by zero (ZeroDivisionError)"
+                                 : "float division by zero (ZeroDivisionError)");
         if (op == "/") return Value::real(x / y);
         if (op == "//") return number_result(python_floordiv(x, y), ints);
         if (op == "%") return number_result(python_mod(x, y), ints);
         if (op == "**") {
             if (x == 0 && y < 0) value_error(at, "0.0 cannot be raised to a negative power (ZeroDivisionError)");
-            if (x < 0 && y != std::floor(y)) value_error(at, "a negative number raised to a fractional power is complex");
+            if (x < 0 && y != std::floor(y))
+                value_error(at, "a negative number raised to a fractional power is complex");
             double r = std::pow(x, y);
             if (!std::isfinite(r)) throw ScriptError(ErrorKind::Limit, at, "result of '**' is too large");
             return number_result(r, ints && y >= 0);

@@ -2,7 +2,6 @@
 
 #include <BRepBndLib.hxx>
 #include <BRepBuilderAPI_MakeEdge.hxx>
-#include <Bnd_Box.hxx>
 #include <BRepBuilderAPI_MakeFace.hxx>
 #include <BRepBuilderAPI_MakePolygon.hxx>
 #include <BRepBuilderAPI_MakeSolid.hxx>
@@ -13,6 +12,7 @@
 #include <BRepGProp.hxx>
 #include <BRepLib.hxx>
 #include <BRep_Builder.hxx>
+#include <Bnd_Box.hxx>
 #include <GProp_GProps.hxx>
 #include <ShapeUpgrade_UnifySameDomain.hxx>
 #include <TopExp_Explorer.hxx>
@@ -39,7 +39,9 @@ double volume_of(const TopoDS_Shape& s) {
     return p.Mass();
 }
 
-Shape wrap(const TopoDS_Shape& s) { return Shape(std::make_unique<Shape::Impl>(Shape::Impl{s})); }
+Shape wrap(const TopoDS_Shape& s) {
+    return Shape(std::make_unique<Shape::Impl>(Shape::Impl{s}));
+}
 
 IouResult iou_shapes(const TopoDS_Shape& a, const TopoDS_Shape& b) {
     IouResult r;
@@ -81,14 +83,19 @@ IouResult not_a_solid(const char* which, const std::exception& e) {
 
 const char* iou_status_name(IouStatus s) {
     switch (s) {
-        case IouStatus::Ok: return "ok";
-        case IouStatus::NotASolid: return "not_a_solid";
-        case IouStatus::BooleanFailed: return "boolean_failed";
+        case IouStatus::Ok:
+            return "ok";
+        case IouStatus::NotASolid:
+            return "not_a_solid";
+        case IouStatus::BooleanFailed:
+            return "boolean_failed";
     }
     return "?";
 }
 
-IouResult iou(const Shape& a, const Shape& b) { return iou_shapes(a.impl().shape, b.impl().shape); }
+IouResult iou(const Shape& a, const Shape& b) {
+    return iou_shapes(a.impl().shape, b.impl().shape);
+}
 
 namespace {
 
@@ -116,7 +123,8 @@ TopoDS_Solid component_solid(const geometry::Mesh& mesh, const std::vector<size_
         bool flip = ka > kb;
         auto key = flip ? std::make_pair(kb, ka) : std::make_pair(ka, kb);
         auto it = edge_of.find(key);
-        if (it == edge_of.end()) it = edge_of.emplace(key, BRepBuilderAPI_MakeEdge(flip ? b : a, flip ? a : b).Edge()).first;
+        if (it == edge_of.end())
+            it = edge_of.emplace(key, BRepBuilderAPI_MakeEdge(flip ? b : a, flip ? a : b).Edge()).first;
         TopoDS_Edge e = it->second;
         return flip ? TopoDS::Edge(e.Reversed()) : e;
     };

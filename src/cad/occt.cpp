@@ -211,10 +211,16 @@ gp_Pnt shape_center(const TopoDS_Shape& s) {
         GProp_GProps p;
         switch (s.ShapeType()) {
             case TopAbs_EDGE:
-            case TopAbs_WIRE: BRepGProp::LinearProperties(s, p); break;
+            case TopAbs_WIRE:
+                BRepGProp::LinearProperties(s, p);
+                break;
             case TopAbs_FACE:
-            case TopAbs_SHELL: BRepGProp::SurfaceProperties(s, p); break;
-            default: BRepGProp::VolumeProperties(s, p); break;
+            case TopAbs_SHELL:
+                BRepGProp::SurfaceProperties(s, p);
+                break;
+            default:
+                BRepGProp::VolumeProperties(s, p);
+                break;
         }
         return p.CentreOfMass();
     });

@@ -64,7 +64,7 @@ enum class BoolOp { Fuse, Cut, Common };
 TopoDS_Shape boolean(BoolOp op, const std::vector<TopoDS_Shape>& arguments, const std::vector<TopoDS_Shape>& tools,
                      bool glue = false, double fuzzy = 0.0);
 
-TopoDS_Shape clean_shape(const TopoDS_Shape& s);  // UnifySameDomain(true,true,true), no internal edges
+TopoDS_Shape clean_shape(const TopoDS_Shape& s);            // UnifySameDomain(true,true,true), no internal edges
 std::vector<TopoDS_Shape> children(const TopoDS_Shape& s);  // TopoDS_Iterator order
 std::vector<TopoDS_Shape> unique_subshapes(const TopoDS_Shape& s, int topabs_type);  // TopExp::MapShapes order
 TopoDS_Shape make_compound(const std::vector<TopoDS_Shape>& shapes);

@@ -27,7 +27,9 @@ gp_Trsf rotation_z(double degrees) {
 }
 
 // Location() of CadQuery: an identity transformation stored in a (non-empty) TopLoc_Location.
-TopLoc_Location identity_location() { return TopLoc_Location(gp_Trsf()); }
+TopLoc_Location identity_location() {
+    return TopLoc_Location(gp_Trsf());
+}
 
 TopLoc_Location translation(const gp_XYZ& v) {
     gp_Trsf t;
@@ -68,10 +70,14 @@ void combine(SketchObj& sk, const std::vector<Item>& res, const std::string& mod
         return;
     }
     BoolOp op;
-    if (mode == "a") op = BoolOp::Fuse;
-    else if (mode == "s") op = BoolOp::Cut;
-    else if (mode == "i") op = BoolOp::Common;
-    else value_error(at, "Invalid mode: " + mode);
+    if (mode == "a")
+        op = BoolOp::Fuse;
+    else if (mode == "s")
+        op = BoolOp::Cut;
+    else if (mode == "i")
+        op = BoolOp::Common;
+    else
+        value_error(at, "Invalid mode: " + mode);
 
     std::vector<TopoDS_Shape> tools;
     for (const Item& i : res) tools.push_back(i.shape);
@@ -100,7 +106,9 @@ void combine(SketchObj& sk, const std::vector<Item>& res, const std::string& mod
     sk.faces_cls = ShapeClass::Compound;
 }
 
-std::string mode_of(const Bound& b) { return b.str("mode"); }
+std::string mode_of(const Bound& b) {
+    return b.str("mode");
+}
 
 // Runs `make(loc)` for every location of the selection and combines the results into the sketch.
 template <class F>
@@ -147,7 +155,9 @@ std::vector<Value> dispatch_args(const CallArgs& args, CallArgs& rest) {
     return pos;
 }
 
-gp_Pnt pnt(const gp_XYZ& v) { return gp_Pnt(v); }
+gp_Pnt pnt(const gp_XYZ& v) {
+    return gp_Pnt(v);
+}
 
 }  // namespace
 
@@ -179,11 +189,14 @@ std::optional<Value> call_sketch_method(const std::shared_ptr<SketchObj>& self, 
         Bound b("Sketch.push()", {required("locs"), optional("tag", Value())}, args);
         const Value& locs = b["locs"];
         if (locs.t != VT::List && locs.t != VT::Tuple)
-            type_error(at, "Sketch.push() argument 'locs' must be a list of points, got " + std::string(type_name(locs.t)));
+            type_error(at,
+                       "Sketch.push() argument 'locs' must be a list of points, got " + std::string(type_name(locs.t)));
         std::vector<TopLoc_Location> sel;
         for (const Value& item : *locs.items) {
-            if (item.t == VT::Location) sel.push_back(item.as<LocationObj>()->loc);
-            else sel.push_back(translation(to_vec3(item, "Sketch.push() location", at)));
+            if (item.t == VT::Location)
+                sel.push_back(item.as<LocationObj>()->loc);
+            else
+                sel.push_back(translation(to_vec3(item, "Sketch.push() location", at)));
         }
         sk.selection = std::move(sel);
         return self_value;
@@ -194,13 +207,17 @@ std::optional<Value> call_sketch_method(const std::shared_ptr<SketchObj>& self, 
         return self_value;
     }
     if (name == "rect") {
-        Bound b("Sketch.rect()", {required("w"), required("h"), optional("angle", Value::integer(0)),
-                                  optional("mode", Value::string("a")), optional("tag", Value())}, args);
+        Bound b("Sketch.rect()",
+                {required("w"), required("h"), optional("angle", Value::integer(0)),
+                 optional("mode", Value::string("a")), optional("tag", Value())},
+                args);
         double w = b.number("w"), h = b.number("h"), angle = b.number("angle");
-        if (w == 0 || h == 0) throw ScriptError(ErrorKind::Cad, at, "Sketch.rect() with a zero side gives an unbounded face");
+        if (w == 0 || h == 0)
+            throw ScriptError(ErrorKind::Cad, at, "Sketch.rect() with a zero side gives an unbounded face");
         TopoDS_Shape face = occt("rect", [&] {
             // Face.makePlane(h, w): w along local X, h along local Y; then rotated about Z (a geometry copy).
-            TopoDS_Shape f = BRepBuilderAPI_MakeFace(gp_Pln(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), -w / 2, w / 2, -h / 2, h / 2).Face();
+            TopoDS_Shape f =
+                BRepBuilderAPI_MakeFace(gp_Pln(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), -w / 2, w / 2, -h / 2, h / 2).Face();
             return BRepBuilderAPI_Transform(f, rotation_z(angle), true).Shape();
         });
         each(sk, b, false, [&](const TopLoc_Location& l, std::vector<Item>& res) {
@@ -209,7 +226,8 @@ std::optional<Value> call_sketch_method(const std::shared_ptr<SketchObj>& self, 
         return self_value;
     }
     if (name == "circle") {
-        Bound b("Sketch.circle()", {required("r"), optional("mode", Value::string("a")), optional("tag", Value())}, args);
+        Bound b("Sketch.circle()", {required("r"), optional("mode", Value::string("a")), optional("tag", Value())},
+                args);
         double r = b.positive("r");
         TopoDS_Wire wire = occt("circle", [&] {
             TopoDS_Edge e = BRepBuilderAPI_MakeEdge(gp_Circ(gp_Ax2(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), r)).Edge();
@@ -229,11 +247,15 @@ std::optional<Value> call_sketch_method(const std::shared_ptr<SketchObj>& self, 
         double angle = 0;
         bool ignore_selection = false;
         if (name == "assemble") {
-            bound.emplace("Sketch.assemble()", std::initializer_list<Param>{optional("mode", Value::string("a")), optional("tag", Value())}, args);
+            bound.emplace("Sketch.assemble()",
+                          std::initializer_list<Param>{optional("mode", Value::string("a")), optional("tag", Value())},
+                          args);
         } else {
-            bound.emplace("Sketch.face()", std::initializer_list<Param>{required("b"), optional("angle", Value::integer(0)),
-                                            optional("mode", Value::string("a")), optional("tag", Value()),
-                                            optional("ignore_selection", Value::boolean(false))}, args);
+            bound.emplace("Sketch.face()",
+                          std::initializer_list<Param>{required("b"), optional("angle", Value::integer(0)),
+                                                       optional("mode", Value::string("a")), optional("tag", Value()),
+                                                       optional("ignore_selection", Value::boolean(false))},
+                          args);
             angle = bound->number("angle");
             ignore_selection = bound->flag("ignore_selection");
         }
@@ -258,7 +280,8 @@ std::optional<Value> call_sketch_method(const std::shared_ptr<SketchObj>& self, 
                     res_cls = ShapeClass::Compound;
                 }
             } else {
-                type_error(at, "Sketch.face() argument 'b' must be a Sketch, Wire or Shape, got " + std::string(type_name(bv.t)));
+                type_error(at, "Sketch.face() argument 'b' must be a Sketch, Wire or Shape, got " +
+                                   std::string(type_name(bv.t)));
             }
         }
         if (angle != 0) {
@@ -277,7 +300,8 @@ std::optional<Value> call_sketch_method(const std::shared_ptr<SketchObj>& self, 
     if (name == "segment") {
         CallArgs rest;
         std::vector<Value> p = dispatch_args(args, rest);
-        Bound b("Sketch.segment()", {optional("tag", Value()), optional("forConstruction", Value::boolean(false))}, rest);
+        Bound b("Sketch.segment()", {optional("tag", Value()), optional("forConstruction", Value::boolean(false))},
+                rest);
         if (p.size() == 2 && is_point(p[0]) && is_point(p[1])) {
             return add_edge(self, make_line(pnt(to_point(p[0], "p1", at)), pnt(to_point(p[1], "p2", at))), b);
         }
@@ -298,16 +322,21 @@ std::optional<Value> call_sketch_method(const std::shared_ptr<SketchObj>& self, 
         std::vector<Value> p = dispatch_args(args, rest);
         Bound b("Sketch.arc()", {optional("tag", Value()), optional("forConstruction", Value::boolean(false))}, rest);
         if (p.size() == 3 && is_point(p[0]) && is_point(p[1]) && is_point(p[2])) {
-            return add_edge(self, make_three_point_arc(pnt(to_point(p[0], "p1", at)), pnt(to_point(p[1], "p2", at)),
-                                                       pnt(to_point(p[2], "p3", at))), b);
+            return add_edge(self,
+                            make_three_point_arc(pnt(to_point(p[0], "p1", at)), pnt(to_point(p[1], "p2", at)),
+                                                 pnt(to_point(p[2], "p3", at))),
+                            b);
         }
         if (p.size() == 2 && is_point(p[0]) && is_point(p[1])) {
-            return add_edge(self, make_three_point_arc(end_point(sk, at), pnt(to_point(p[0], "p2", at)),
-                                                       pnt(to_point(p[1], "p3", at))), b);
+            return add_edge(
+                self,
+                make_three_point_arc(end_point(sk, at), pnt(to_point(p[0], "p2", at)), pnt(to_point(p[1], "p3", at))),
+                b);
         }
         if (p.size() == 4 && is_point(p[0]) && is_real(p[1]) && is_real(p[2]) && is_real(p[3])) {
             gp_XYZ c = to_point(p[0], "center", at);
-            double r = to_number(p[1], "radius", at), a = to_number(p[2], "start angle", at), da = to_number(p[3], "angle", at);
+            double r = to_number(p[1], "radius", at), a = to_number(p[2], "start angle", at),
+                   da = to_number(p[3], "angle", at);
             if (std::fabs(da) >= 360) {
                 if (!(r > 0)) throw ScriptError(ErrorKind::Cad, at, "Sketch.arc(): radius must be positive");
                 TopoDS_Edge e = occt("circle edge", [&] {

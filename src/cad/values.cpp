@@ -9,61 +9,97 @@ namespace cadrecode::cad {
 
 const char* type_name(VT t) {
     switch (t) {
-        case VT::None: return "NoneType";
-        case VT::Bool: return "bool";
-        case VT::Int: return "int";
-        case VT::Float: return "float";
-        case VT::Str: return "str";
-        case VT::Tuple: return "tuple";
-        case VT::List: return "list";
-        case VT::Module: return "module";
-        case VT::Builtin: return "function";
-        case VT::Vector: return "Vector";
-        case VT::Plane: return "Plane";
-        case VT::Location: return "Location";
-        case VT::Workplane: return "Workplane";
-        case VT::Sketch: return "Sketch";
-        case VT::Shape: return "Shape";
+        case VT::None:
+            return "NoneType";
+        case VT::Bool:
+            return "bool";
+        case VT::Int:
+            return "int";
+        case VT::Float:
+            return "float";
+        case VT::Str:
+            return "str";
+        case VT::Tuple:
+            return "tuple";
+        case VT::List:
+            return "list";
+        case VT::Module:
+            return "module";
+        case VT::Builtin:
+            return "function";
+        case VT::Vector:
+            return "Vector";
+        case VT::Plane:
+            return "Plane";
+        case VT::Location:
+            return "Location";
+        case VT::Workplane:
+            return "Workplane";
+        case VT::Sketch:
+            return "Sketch";
+        case VT::Shape:
+            return "Shape";
     }
     return "object";
 }
 
 bool truthy(const Value& v) {
     switch (v.t) {
-        case VT::None: return false;
+        case VT::None:
+            return false;
         case VT::Bool:
         case VT::Int:
-        case VT::Float: return v.num != 0.0;
-        case VT::Str: return !v.str.empty();
+        case VT::Float:
+            return v.num != 0.0;
+        case VT::Str:
+            return !v.str.empty();
         case VT::Tuple:
-        case VT::List: return !v.items->empty();
-        default: return true;
+        case VT::List:
+            return !v.items->empty();
+        default:
+            return true;
     }
 }
 
 ShapeClass cast_class(const TopoDS_Shape& s) {
     switch (s.ShapeType()) {
-        case TopAbs_VERTEX: return ShapeClass::Vertex;
-        case TopAbs_EDGE: return ShapeClass::Edge;
-        case TopAbs_WIRE: return ShapeClass::Wire;
-        case TopAbs_FACE: return ShapeClass::Face;
-        case TopAbs_SHELL: return ShapeClass::Shell;
-        case TopAbs_SOLID: return ShapeClass::Solid;
-        case TopAbs_COMPSOLID: return ShapeClass::CompSolid;
-        default: return ShapeClass::Compound;
+        case TopAbs_VERTEX:
+            return ShapeClass::Vertex;
+        case TopAbs_EDGE:
+            return ShapeClass::Edge;
+        case TopAbs_WIRE:
+            return ShapeClass::Wire;
+        case TopAbs_FACE:
+            return ShapeClass::Face;
+        case TopAbs_SHELL:
+            return ShapeClass::Shell;
+        case TopAbs_SOLID:
+            return ShapeClass::Solid;
+        case TopAbs_COMPSOLID:
+            return ShapeClass::CompSolid;
+        default:
+            return ShapeClass::Compound;
     }
 }
 
 const char* class_name(ShapeClass c) {
     switch (c) {
-        case ShapeClass::Vertex: return "Vertex";
-        case ShapeClass::Edge: return "Edge";
-        case ShapeClass::Wire: return "Wire";
-        case ShapeClass::Face: return "Face";
-        case ShapeClass::Shell: return "Shell";
-        case ShapeClass::Solid: return "Solid";
-        case ShapeClass::CompSolid: return "CompSolid";
-        case ShapeClass::Compound: return "Compound";
+        case ShapeClass::Vertex:
+            return "Vertex";
+        case ShapeClass::Edge:
+            return "Edge";
+        case ShapeClass::Wire:
+            return "Wire";
+        case ShapeClass::Face:
+            return "Face";
+        case ShapeClass::Shell:
+            return "Shell";
+        case ShapeClass::Solid:
+            return "Solid";
+        case ShapeClass::CompSolid:
+            return "CompSolid";
+        case ShapeClass::Compound:
+            return "Compound";
     }
     return "Shape";
 }
@@ -118,12 +154,18 @@ SketchObj::~SketchObj() {
     drain();
 }
 
-Value shape_value(const TopoDS_Shape& s) { return shape_value(s, cast_class(s)); }
+Value shape_value(const TopoDS_Shape& s) {
+    return shape_value(s, cast_class(s));
+}
 Value shape_value(const TopoDS_Shape& s, ShapeClass cls) {
     return Value::object(VT::Shape, std::make_shared<ShapeObj>(s, cls));
 }
-Value vector_value(const gp_XYZ& v) { return Value::object(VT::Vector, std::make_shared<VectorObj>(v)); }
-Value location_value(const TopLoc_Location& l) { return Value::object(VT::Location, std::make_shared<LocationObj>(l)); }
+Value vector_value(const gp_XYZ& v) {
+    return Value::object(VT::Vector, std::make_shared<VectorObj>(v));
+}
+Value location_value(const TopLoc_Location& l) {
+    return Value::object(VT::Location, std::make_shared<LocationObj>(l));
+}
 
 Plane Plane::make(const gp_XYZ& origin, const std::optional<gp_XYZ>& x_dir, const gp_XYZ& normal, SourcePos pos) {
     if (normal.Modulus() == 0.0) throw ScriptError(ErrorKind::Value, pos, "Plane: normal should be non null");
@@ -144,7 +186,8 @@ Plane Plane::make(const gp_XYZ& origin, const std::optional<gp_XYZ>& x_dir, cons
     try {
         (void)p.lcs();  // gp_Ax3 rejects what CadQuery's transforms would reject
     } catch (const Standard_Failure& e) {
-        throw ScriptError(ErrorKind::Value, pos, std::string("Plane: invalid directions (") + e.DynamicType()->Name() + ")");
+        throw ScriptError(ErrorKind::Value, pos,
+                          std::string("Plane: invalid directions (") + e.DynamicType()->Name() + ")");
     }
     return p;
 }
@@ -154,22 +197,26 @@ Plane Plane::named(const std::string& name, const gp_XYZ& origin, SourcePos pos)
         gp_XYZ x, n;
     };
     static const std::map<std::string, Dirs> planes = {
-        {"XY", {{1, 0, 0}, {0, 0, 1}}},    {"YZ", {{0, 1, 0}, {1, 0, 0}}},     {"ZX", {{0, 0, 1}, {0, 1, 0}}},
-        {"XZ", {{1, 0, 0}, {0, -1, 0}}},   {"YX", {{0, 1, 0}, {0, 0, -1}}},    {"ZY", {{0, 0, 1}, {-1, 0, 0}}},
-        {"front", {{1, 0, 0}, {0, 0, 1}}}, {"back", {{-1, 0, 0}, {0, 0, -1}}}, {"left", {{0, 0, 1}, {-1, 0, 0}}},
-        {"right", {{0, 0, -1}, {1, 0, 0}}}, {"top", {{1, 0, 0}, {0, 1, 0}}},   {"bottom", {{1, 0, 0}, {0, -1, 0}}},
+        {"XY", {{1, 0, 0}, {0, 0, 1}}},     {"YZ", {{0, 1, 0}, {1, 0, 0}}},     {"ZX", {{0, 0, 1}, {0, 1, 0}}},
+        {"XZ", {{1, 0, 0}, {0, -1, 0}}},    {"YX", {{0, 1, 0}, {0, 0, -1}}},    {"ZY", {{0, 0, 1}, {-1, 0, 0}}},
+        {"front", {{1, 0, 0}, {0, 0, 1}}},  {"back", {{-1, 0, 0}, {0, 0, -1}}}, {"left", {{0, 0, 1}, {-1, 0, 0}}},
+        {"right", {{0, 0, -1}, {1, 0, 0}}}, {"top", {{1, 0, 0}, {0, 1, 0}}},    {"bottom", {{1, 0, 0}, {0, -1, 0}}},
     };
     auto it = planes.find(name);
     if (it == planes.end())
-        throw ScriptError(ErrorKind::Value, pos,
-                          "Supported names are XY, YZ, ZX, XZ, YX, ZY, front, back, left, right, top, bottom; got '" +
-                              name + "'");
+        throw ScriptError(
+            ErrorKind::Value, pos,
+            "Supported names are XY, YZ, ZX, XZ, YX, ZY, front, back, left, right, top, bottom; got '" + name + "'");
     return make(origin, it->second.x, it->second.n, pos);
 }
 
-gp_Ax3 Plane::lcs() const { return gp_Ax3(gp_Pnt(origin), gp_Dir(z_dir), gp_Dir(x_dir)); }
+gp_Ax3 Plane::lcs() const {
+    return gp_Ax3(gp_Pnt(origin), gp_Dir(z_dir), gp_Dir(x_dir));
+}
 
-TopLoc_Location Plane::location() const { return location_at(origin); }
+TopLoc_Location Plane::location() const {
+    return location_at(origin);
+}
 
 TopLoc_Location Plane::location_at(const gp_XYZ& p) const {
     gp_Trsf t;

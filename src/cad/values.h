@@ -23,7 +23,23 @@ using script::ErrorKind;
 using script::ScriptError;
 using script::SourcePos;
 
-enum class VT { None, Bool, Int, Float, Str, Tuple, List, Module, Builtin, Vector, Plane, Location, Workplane, Sketch, Shape };
+enum class VT {
+    None,
+    Bool,
+    Int,
+    Float,
+    Str,
+    Tuple,
+    List,
+    Module,
+    Builtin,
+    Vector,
+    Plane,
+    Location,
+    Workplane,
+    Sketch,
+    Shape
+};
 const char* type_name(VT t);
 
 struct Object {
@@ -44,24 +60,60 @@ struct SequenceDeleter {
 
 struct Value {
     VT t = VT::None;
-    double num = 0.0;                            // Bool, Int, Float
-    std::string str;                             // Str; Module and Builtin: qualified name
-    std::shared_ptr<std::vector<Value>> items;   // Tuple, List
-    std::shared_ptr<Object> obj;                 // Vector .. Shape
+    double num = 0.0;                           // Bool, Int, Float
+    std::string str;                            // Str; Module and Builtin: qualified name
+    std::shared_ptr<std::vector<Value>> items;  // Tuple, List
+    std::shared_ptr<Object> obj;                // Vector .. Shape
 
     static Value none() { return {}; }
-    static Value boolean(bool b) { Value v; v.t = VT::Bool; v.num = b ? 1 : 0; return v; }
-    static Value integer(double n) { Value v; v.t = VT::Int; v.num = n; return v; }
-    static Value real(double n) { Value v; v.t = VT::Float; v.num = n; return v; }
-    static Value string(std::string s) { Value v; v.t = VT::Str; v.str = std::move(s); return v; }
-    static Value named(VT t, std::string s) { Value v; v.t = t; v.str = std::move(s); return v; }
-    static Value sequence(VT t, std::vector<Value> items) {
-        Value v; v.t = t; v.items = std::shared_ptr<std::vector<Value>>(new std::vector<Value>(std::move(items)), SequenceDeleter()); return v;
+    static Value boolean(bool b) {
+        Value v;
+        v.t = VT::Bool;
+        v.num = b ? 1 : 0;
+        return v;
     }
-    static Value object(VT t, std::shared_ptr<Object> o) { Value v; v.t = t; v.obj = std::move(o); return v; }
+    static Value integer(double n) {
+        Value v;
+        v.t = VT::Int;
+        v.num = n;
+        return v;
+    }
+    static Value real(double n) {
+        Value v;
+        v.t = VT::Float;
+        v.num = n;
+        return v;
+    }
+    static Value string(std::string s) {
+        Value v;
+        v.t = VT::Str;
+        v.str = std::move(s);
+        return v;
+    }
+    static Value named(VT t, std::string s) {
+        Value v;
+        v.t = t;
+        v.str = std::move(s);
+        return v;
+    }
+    static Value sequence(VT t, std::vector<Value> items) {
+        Value v;
+        v.t = t;
+        v.items = std::shared_ptr<std::vector<Value>>(new std::vector<Value>(std::move(items)), SequenceDeleter());
+        return v;
+    }
+    static Value object(VT t, std::shared_ptr<Object> o) {
+        Value v;
+        v.t = t;
+        v.obj = std::move(o);
+        return v;
+    }
 
     bool is_number() const { return t == VT::Int || t == VT::Float || t == VT::Bool; }
-    template <class T> T* as() const { return static_cast<T*>(obj.get()); }
+    template <class T>
+    T* as() const {
+        return static_cast<T*>(obj.get());
+    }
 };
 
 // Python truthiness for the values that can reach an `if`-like decision inside CadQuery.
@@ -80,7 +132,7 @@ struct ShapeObj : Object {
     bool for_construction = false;
     ShapeObj(TopoDS_Shape s, ShapeClass c) : shape(std::move(s)), cls(c) {}
 };
-Value shape_value(const TopoDS_Shape& s);                 // class from the TopoDS type
+Value shape_value(const TopoDS_Shape& s);                  // class from the TopoDS type
 Value shape_value(const TopoDS_Shape& s, ShapeClass cls);  // class given
 
 struct VectorObj : Object {
@@ -108,7 +160,7 @@ struct Plane {
     static Plane named(const std::string& name, const gp_XYZ& origin, SourcePos pos);
 
     gp_Ax3 lcs() const;
-    TopLoc_Location location() const;                 // Location(plane): local -> world
+    TopLoc_Location location() const;                    // Location(plane): local -> world
     TopLoc_Location location_at(const gp_XYZ& p) const;  // Location(plane, p)
     gp_XYZ to_world(double x, double y, double z = 0) const;
     gp_XYZ to_local(const gp_XYZ& p) const;
@@ -142,11 +194,11 @@ struct SketchEdge {
 struct SketchObj : Object {
     std::shared_ptr<WorkplaneObj> parent;  // returned by finalize(); cleared after the run (breaks the cycle)
     std::vector<TopLoc_Location> locs;
-    TopoDS_Shape faces;                    // starts as an empty compound
+    TopoDS_Shape faces;  // starts as an empty compound
     ShapeClass faces_cls = ShapeClass::Compound;
-    std::vector<SketchEdge> edges;         // never cleared, as in CadQuery
+    std::vector<SketchEdge> edges;                          // never cleared, as in CadQuery
     std::optional<std::vector<TopLoc_Location>> selection;  // nullopt is Python's None
-    ~SketchObj() override;  // through release_later(), like WorkplaneObj
+    ~SketchObj() override;                                  // through release_later(), like WorkplaneObj
 };
 
 }  // namespace cadrecode::cad

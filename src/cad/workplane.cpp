@@ -2,13 +2,13 @@
 // Workplane-level 2-D drawing calls, following docs/cadquery-subset.md section 4 call by call.
 #include <BRepBndLib.hxx>
 #include <BRepBuilderAPI_MakeEdge.hxx>
-#include <Bnd_Box.hxx>
 #include <BRepBuilderAPI_MakePolygon.hxx>
 #include <BRepBuilderAPI_MakeWire.hxx>
 #include <BRepPrimAPI_MakeBox.hxx>
 #include <BRepPrimAPI_MakeCylinder.hxx>
 #include <BRepPrimAPI_MakePrism.hxx>
 #include <BRepPrimAPI_MakeSphere.hxx>
+#include <Bnd_Box.hxx>
 #include <TopoDS.hxx>
 #include <gp_Ax2.hxx>
 #include <gp_Circ.hxx>
@@ -25,10 +25,11 @@ namespace cadrecode::cad {
 
 namespace {
 
-
 using WP = std::shared_ptr<WorkplaneObj>;
 
-Value wp_value(const WP& w) { return Value::object(VT::Workplane, w); }
+Value wp_value(const WP& w) {
+    return Value::object(VT::Workplane, w);
+}
 
 // Workplane.newObject: same plane, the caller as parent, the caller's context shared.
 WP derive(const WP& self, std::vector<Value> objects) {
@@ -40,7 +41,9 @@ WP derive(const WP& self, std::vector<Value> objects) {
     return n;
 }
 
-bool is_shape_of(const Value& v, ShapeClass c) { return v.t == VT::Shape && v.as<ShapeObj>()->cls == c; }
+bool is_shape_of(const Value& v, ShapeClass c) {
+    return v.t == VT::Shape && v.as<ShapeObj>()->cls == c;
+}
 
 // Shape.CenterOfBoundBox(): the centre of BRepBndLib's box (with triangulation when present).
 gp_XYZ bounding_box_center(const TopoDS_Shape& s) {
@@ -62,21 +65,26 @@ gp_XYZ object_center(const Value& v) {
 std::vector<TopLoc_Location> stack_locations(const WorkplaneObj& w) {
     std::vector<TopLoc_Location> out;
     for (const Value& o : w.objects) {
-        if (o.t == VT::Vector || o.t == VT::Shape) out.push_back(w.plane.location_at(object_center(o)));
-        else if (o.t == VT::Location) out.push_back(o.as<LocationObj>()->loc);
+        if (o.t == VT::Vector || o.t == VT::Shape)
+            out.push_back(w.plane.location_at(object_center(o)));
+        else if (o.t == VT::Location)
+            out.push_back(o.as<LocationObj>()->loc);
     }
     if (out.empty()) out.push_back(w.plane.location());
     return out;
 }
 
 // Workplane.eachpoint with useLocalCoordinates=True: make(p) in local coordinates, then moved to the plane.
-std::vector<TopoDS_Shape> each_point(const WorkplaneObj& w, SourcePos at, const std::function<TopoDS_Shape(const TopLoc_Location&)>& make) {
+std::vector<TopoDS_Shape> each_point(const WorkplaneObj& w, SourcePos at,
+                                     const std::function<TopoDS_Shape(const TopLoc_Location&)>& make) {
     TopLoc_Location loc = w.plane.location();
     std::vector<TopLoc_Location> points;
     if (w.objects.empty()) points.push_back(TopLoc_Location(gp_Trsf()));
     for (const Value& o : w.objects) {
-        if (o.t == VT::Vector || o.t == VT::Shape) points.push_back(loc.Inverted() * w.plane.location_at(object_center(o)));
-        else if (o.t == VT::Location) points.push_back(o.as<LocationObj>()->loc);
+        if (o.t == VT::Vector || o.t == VT::Shape)
+            points.push_back(loc.Inverted() * w.plane.location_at(object_center(o)));
+        else if (o.t == VT::Location)
+            points.push_back(o.as<LocationObj>()->loc);
         else if (o.t == VT::Sketch) {
             auto faces = sketch_faces_placed(*o.as<SketchObj>());
             points.push_back(loc.Inverted() * w.plane.location_at(shape_center(make_compound(faces)).XYZ()));
@@ -99,9 +107,11 @@ std::optional<TopoDS_Shape> find_solids(const WorkplaneObj* w) {
     for (; w; w = w->parent.get()) {
         std::vector<TopoDS_Shape> found;
         for (const Value& o : w->objects) {
-            if (is_shape_of(o, ShapeClass::Solid)) found.push_back(o.as<ShapeObj>()->shape);
+            if (is_shape_of(o, ShapeClass::Solid))
+                found.push_back(o.as<ShapeObj>()->shape);
             else if (is_shape_of(o, ShapeClass::Compound))
-                for (const TopoDS_Shape& s : unique_subshapes(o.as<ShapeObj>()->shape, TopAbs_SOLID)) found.push_back(s);
+                for (const TopoDS_Shape& s : unique_subshapes(o.as<ShapeObj>()->shape, TopAbs_SOLID))
+                    found.push_back(s);
         }
         if (!found.empty()) return make_compound(found);
     }
@@ -151,9 +161,12 @@ Value combine_with_base(const WP& self, const std::vector<TopoDS_Shape>& shapes,
         TopoDS_Shape base = find_solid_or_fail(*self, at);
         result = boolean(BoolOp::Cut, children(base), {obj});
     } else if (add) {
-        if (auto base = find_solids(self.get())) result = compound_fuse(*base, {obj});
-        else if (is_compound) result = compound_fuse(obj, {}, false, 0, at);
-        else result = obj;
+        if (auto base = find_solids(self.get()))
+            result = compound_fuse(*base, {obj});
+        else if (is_compound)
+            result = compound_fuse(obj, {}, false, 0, at);
+        else
+            result = obj;
     } else {
         value_error(at, "combine must be True, False, 'a', 's' or 'cut'");
     }
@@ -287,12 +300,15 @@ std::vector<TopoDS_Shape> boolean_tools(const Value& v, const std::string& func,
     return tools;
 }
 
-double tolerance(const Bound& b) { return b["tol"].t == VT::None ? 0.0 : b.number("tol"); }
+double tolerance(const Bound& b) {
+    return b["tol"].t == VT::None ? 0.0 : b.number("tol");
+}
 
 }  // namespace
 
 Value make_workplane(const CallArgs& args) {
-    Bound b("Workplane()", {optional("inPlane", Value::string("XY")), optional("origin", Value()), optional("obj", Value())}, args);
+    Bound b("Workplane()",
+            {optional("inPlane", Value::string("XY")), optional("origin", Value()), optional("obj", Value())}, args);
     auto w = std::make_shared<WorkplaneObj>();
     w->ctx = std::make_shared<Context>();
     const Value& in = b["inPlane"];
@@ -306,7 +322,8 @@ Value make_workplane(const CallArgs& args) {
         w->plane = Plane::named("XY", origin, args.at);
         obj = in;
     } else {
-        value_error(args.at, std::string("Workplane(): inPlane must be a plane name or a Plane, got ") + type_name(in.t));
+        value_error(args.at,
+                    std::string("Workplane(): inPlane must be a plane name or a Plane, got ") + type_name(in.t));
     }
     if (truthy(obj)) w->objects.push_back(obj);
     return wp_value(w);
@@ -317,8 +334,10 @@ namespace {
 Value method_workplane(const WP& self, const std::string& name, const CallArgs& args) {
     const SourcePos at = args.at;
     const Plane& plane = self->plane;
-    Bound b("Workplane.workplane()", {optional("offset", Value::real(0)), optional("invert", Value::boolean(false)),
-                                      optional("centerOption", Value::string("ProjectedOrigin")), optional("origin", Value())}, args);
+    Bound b("Workplane.workplane()",
+            {optional("offset", Value::real(0)), optional("invert", Value::boolean(false)),
+             optional("centerOption", Value::string("ProjectedOrigin")), optional("origin", Value())},
+            args);
     double offset = b.number("offset");
     std::string option = b.str("centerOption");
     if (option != "ProjectedOrigin" && option != "CenterOfMass" && option != "CenterOfBoundBox")
@@ -327,14 +346,17 @@ Value method_workplane(const WP& self, const std::string& name, const CallArgs& 
     // plane origin when the stack is empty); the normal stays the plane's unless the parent's first object
     // is a Face (face selection, not supported here); ProjectedOrigin then projects the plane origin (or
     // `origin`) onto the plane through that centre.
-    if (self->objects.size() > 1) unsupported(at, "workplane() on a stack of several objects (face selection) is not supported");
+    if (self->objects.size() > 1)
+        unsupported(at, "workplane() on a stack of several objects (face selection) is not supported");
     gp_XYZ center = plane.origin;
     if (!self->objects.empty()) {
         const Value& obj = self->objects[0];
-        if (is_shape_of(obj, ShapeClass::Face)) unsupported(at, "workplane() on a face (face selection) is not supported");
-        if (obj.t != VT::Vector && obj.t != VT::Shape) value_error(at, "Needs a face or a vertex or point on a work plane");
+        if (is_shape_of(obj, ShapeClass::Face))
+            unsupported(at, "workplane() on a face (face selection) is not supported");
+        if (obj.t != VT::Vector && obj.t != VT::Shape)
+            value_error(at, "Needs a face or a vertex or point on a work plane");
         center = option == "CenterOfBoundBox" && obj.t == VT::Shape ? bounding_box_center(obj.as<ShapeObj>()->shape)
-                                                                     : object_center(obj);
+                                                                    : object_center(obj);
         const WorkplaneObj* parent = self->parent.get();
         if (parent && !parent->objects.empty() && is_shape_of(parent->objects[0], ShapeClass::Face))
             unsupported(at, "workplane() relative to a selected face is not supported");
@@ -380,7 +402,8 @@ Value method_pushPoints(const WP& self, const std::string& name, const CallArgs&
     if (l.t != VT::List && l.t != VT::Tuple) type_error(at, "Workplane.pushPoints() expects a list of points");
     std::vector<Value> objs;
     for (const Value& p : *l.items) {
-        if (p.t == VT::Location) objs.push_back(p);
+        if (p.t == VT::Location)
+            objs.push_back(p);
         else {
             gp_XYZ v = to_vec3(p, "Workplane.pushPoints() point", at);
             objs.push_back(vector_value(plane.to_world(v.X(), v.Y(), v.Z())));
@@ -391,21 +414,26 @@ Value method_pushPoints(const WP& self, const std::string& name, const CallArgs&
 
 Value method_box(const WP& self, const std::string& name, const CallArgs& args) {
     const SourcePos at = args.at;
-    Bound b("Workplane.box()", {required("length"), required("width"), required("height"), optional("centered", Value::boolean(true)),
-                                optional("combine", Value::boolean(true)), optional("clean", Value::boolean(true))}, args);
+    Bound b("Workplane.box()",
+            {required("length"), required("width"), required("height"), optional("centered", Value::boolean(true)),
+             optional("combine", Value::boolean(true)), optional("clean", Value::boolean(true))},
+            args);
     double l = b.positive("length"), wd = b.positive("width"), h = b.positive("height");
     auto c = centered_flags(b["centered"], at);
     gp_Pnt offset(c[0] ? -l / 2 : 0, c[1] ? -wd / 2 : 0, c[2] ? -h / 2 : 0);
-    TopoDS_Shape box = occt("box", [&] { return BRepPrimAPI_MakeBox(gp_Ax2(offset, gp_Dir(0, 0, 1)), l, wd, h).Shape(); });
+    TopoDS_Shape box =
+        occt("box", [&] { return BRepPrimAPI_MakeBox(gp_Ax2(offset, gp_Dir(0, 0, 1)), l, wd, h).Shape(); });
     auto shapes = each_point(*self, at, [&](const TopLoc_Location& p) { return box.Moved(p); });
     return combine_with_base(self, shapes, false, b["combine"], b.flag("clean"), at);
 }
 
 Value method_cylinder(const WP& self, const std::string& name, const CallArgs& args) {
     const SourcePos at = args.at;
-    Bound b("Workplane.cylinder()", {required("height"), required("radius"), optional("direct", Value()), optional("angle", Value::integer(360)),
-                                     optional("centered", Value::boolean(true)), optional("combine", Value::boolean(true)),
-                                     optional("clean", Value::boolean(true))}, args);
+    Bound b("Workplane.cylinder()",
+            {required("height"), required("radius"), optional("direct", Value()),
+             optional("angle", Value::integer(360)), optional("centered", Value::boolean(true)),
+             optional("combine", Value::boolean(true)), optional("clean", Value::boolean(true))},
+            args);
     double h = b.positive("height"), r = b.positive("radius"), angle = b.number("angle");
     gp_XYZ direct = b["direct"].t == VT::None ? gp_XYZ(0, 0, 1) : b.vec3("direct");
     if (direct.Modulus() == 0) throw ScriptError(ErrorKind::Cad, at, "Workplane.cylinder(): direct must be non-zero");
@@ -420,10 +448,12 @@ Value method_cylinder(const WP& self, const std::string& name, const CallArgs& a
 
 Value method_sphere(const WP& self, const std::string& name, const CallArgs& args) {
     const SourcePos at = args.at;
-    Bound b("Workplane.sphere()", {required("radius"), optional("direct", Value()), optional("angle1", Value::integer(-90)),
-                                   optional("angle2", Value::integer(90)), optional("angle3", Value::integer(360)),
-                                   optional("centered", Value::boolean(true)), optional("combine", Value::boolean(true)),
-                                   optional("clean", Value::boolean(true))}, args);
+    Bound b("Workplane.sphere()",
+            {required("radius"), optional("direct", Value()), optional("angle1", Value::integer(-90)),
+             optional("angle2", Value::integer(90)), optional("angle3", Value::integer(360)),
+             optional("centered", Value::boolean(true)), optional("combine", Value::boolean(true)),
+             optional("clean", Value::boolean(true))},
+            args);
     double r = b.positive("radius");
     gp_XYZ direct = b["direct"].t == VT::None ? gp_XYZ(0, 0, 1) : b.vec3("direct");
     if (direct.Modulus() == 0) throw ScriptError(ErrorKind::Cad, at, "Workplane.sphere(): direct must be non-zero");
@@ -442,12 +472,16 @@ Value method_extrude(const WP& self, const std::string& name, const CallArgs& ar
     bool is_cut = name == "cutBlind";
     std::optional<Bound> bound;
     if (is_cut)
-        bound.emplace("Workplane.cutBlind()", std::initializer_list<Param>{required("until"), optional("clean", Value::boolean(true)),
-                                              optional("both", Value::boolean(false)), optional("taper", Value())}, args);
+        bound.emplace("Workplane.cutBlind()",
+                      std::initializer_list<Param>{required("until"), optional("clean", Value::boolean(true)),
+                                                   optional("both", Value::boolean(false)), optional("taper", Value())},
+                      args);
     else
-        bound.emplace("Workplane.extrude()", std::initializer_list<Param>{required("until"), optional("combine", Value::boolean(true)),
-                                             optional("clean", Value::boolean(true)), optional("both", Value::boolean(false)),
-                                             optional("taper", Value())}, args);
+        bound.emplace("Workplane.extrude()",
+                      std::initializer_list<Param>{required("until"), optional("combine", Value::boolean(true)),
+                                                   optional("clean", Value::boolean(true)),
+                                                   optional("both", Value::boolean(false)), optional("taper", Value())},
+                      args);
     const Bound& b = *bound;
     if (!is_cut) {
         const Value& comb = b["combine"];
@@ -469,16 +503,22 @@ Value method_extrude(const WP& self, const std::string& name, const CallArgs& ar
 
 Value method_union(const WP& self, const std::string& name, const CallArgs& args) {
     const SourcePos at = args.at;
-    Bound b("Workplane.union()", {optional("toUnion", Value()), optional("clean", Value::boolean(true)),
-                                  optional("glue", Value::boolean(false)), optional("tol", Value())}, args);
+    Bound b("Workplane.union()",
+            {optional("toUnion", Value()), optional("clean", Value::boolean(true)),
+             optional("glue", Value::boolean(false)), optional("tol", Value())},
+            args);
     std::vector<TopoDS_Shape> tools = boolean_tools(b["toUnion"], "Workplane.union()", true, at);
     bool glue = b.flag("glue");
     double tol = tolerance(b);
     TopoDS_Shape r;
-    if (auto base = find_solids(self.get())) r = compound_fuse(*base, tools, glue, tol, at);
-    else if (tools.size() > 1) r = boolean(BoolOp::Fuse, {tools[0]}, std::vector<TopoDS_Shape>(tools.begin() + 1, tools.end()), glue, tol);
-    else if (tools.size() == 1) r = tools[0];
-    else value_error(at, "Workplane.union(): nothing to union (list index out of range)");
+    if (auto base = find_solids(self.get()))
+        r = compound_fuse(*base, tools, glue, tol, at);
+    else if (tools.size() > 1)
+        r = boolean(BoolOp::Fuse, {tools[0]}, std::vector<TopoDS_Shape>(tools.begin() + 1, tools.end()), glue, tol);
+    else if (tools.size() == 1)
+        r = tools[0];
+    else
+        value_error(at, "Workplane.union(): nothing to union (list index out of range)");
     return with_cleaned(derive(self, {shape_value(r)}), b.flag("clean"));
 }
 
@@ -486,7 +526,10 @@ Value method_cut(const WP& self, const std::string& name, const CallArgs& args) 
     const SourcePos at = args.at;
     bool cut = name == "cut";
     std::string func = cut ? "Workplane.cut()" : "Workplane.intersect()";
-    Bound b(func, {required(cut ? "toCut" : "toIntersect"), optional("clean", Value::boolean(true)), optional("tol", Value())}, args);
+    Bound b(
+        func,
+        {required(cut ? "toCut" : "toIntersect"), optional("clean", Value::boolean(true)), optional("tol", Value())},
+        args);
     TopoDS_Shape base = find_solid_or_fail(*self, at);
     std::vector<TopoDS_Shape> tools = boolean_tools(b[cut ? "toCut" : "toIntersect"], func, false, at);
     TopoDS_Shape r = boolean(cut ? BoolOp::Cut : BoolOp::Common, children(base), tools, false, tolerance(b));
@@ -512,7 +555,8 @@ Value method_sketch(const WP& self, const std::string& name, const CallArgs& arg
 
 Value method_lineTo(const WP& self, const std::string& name, const CallArgs& args) {
     const SourcePos at = args.at;
-    Bound b("Workplane.lineTo()", {required("x"), required("y"), optional("forConstruction", Value::boolean(false))}, args);
+    Bound b("Workplane.lineTo()", {required("x"), required("y"), optional("forConstruction", Value::boolean(false))},
+            args);
     return line_to(self, b.number("x"), b.number("y"), b.flag("forConstruction"), at);
 }
 
@@ -521,25 +565,39 @@ Value method_line(const WP& self, const std::string& name, const CallArgs& args)
     const Plane& plane = self->plane;
     std::optional<Bound> bound;
     if (name == "line")
-        bound.emplace("Workplane.line()", std::initializer_list<Param>{required("xDist"), required("yDist"), optional("forConstruction", Value::boolean(false))}, args);
+        bound.emplace("Workplane.line()",
+                      std::initializer_list<Param>{required("xDist"), required("yDist"),
+                                                   optional("forConstruction", Value::boolean(false))},
+                      args);
     else
-        bound.emplace("Workplane." + name + "()", std::initializer_list<Param>{required(name.size() == 5 ? "distance" : name[0] == 'h' ? "xCoord" : "yCoord"),
-                                                  optional("forConstruction", Value::boolean(false))}, args);
+        bound.emplace("Workplane." + name + "()",
+                      std::initializer_list<Param>{required(name.size() == 5 ? "distance"
+                                                            : name[0] == 'h' ? "xCoord"
+                                                                             : "yCoord"),
+                                                   optional("forConstruction", Value::boolean(false))},
+                      args);
     const Bound& b = *bound;
     gp_XYZ p = plane.to_local(from_point(*self, at));
     double x = p.X(), y = p.Y();
-    if (name == "line") { x += b.number("xDist"); y += b.number("yDist"); }
-    else if (name == "hLine") x += b.number("distance");
-    else if (name == "vLine") y += b.number("distance");
-    else if (name == "hLineTo") x = b.number("xCoord");
-    else y = b.number("yCoord");
+    if (name == "line") {
+        x += b.number("xDist");
+        y += b.number("yDist");
+    } else if (name == "hLine")
+        x += b.number("distance");
+    else if (name == "vLine")
+        y += b.number("distance");
+    else if (name == "hLineTo")
+        x = b.number("xCoord");
+    else
+        y = b.number("yCoord");
     return line_to(self, x, y, b.flag("forConstruction"), at);
 }
 
 Value method_threePointArc(const WP& self, const std::string& name, const CallArgs& args) {
     const SourcePos at = args.at;
     const Plane& plane = self->plane;
-    Bound b("Workplane.threePointArc()", {required("point1"), required("point2"), optional("forConstruction", Value::boolean(false))}, args);
+    Bound b("Workplane.threePointArc()",
+            {required("point1"), required("point2"), optional("forConstruction", Value::boolean(false))}, args);
     gp_XYZ start = from_point(*self, at);
     gp_XYZ p1 = b.vec3("point1"), p2 = b.vec3("point2");
     TopoDS_Edge e = make_three_point_arc(gp_Pnt(start), gp_Pnt(plane.to_world(p1.X(), p1.Y(), p1.Z())),
@@ -572,15 +630,19 @@ Value method_circle(const WP& self, const std::string& name, const CallArgs& arg
     Bound b("Workplane.circle()", {required("radius"), optional("forConstruction", Value::boolean(false))}, args);
     double r = b.positive("radius");
     TopoDS_Wire w = occt("circle", [&] {
-        return BRepBuilderAPI_MakeWire(BRepBuilderAPI_MakeEdge(gp_Circ(gp_Ax2(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), r)).Edge()).Wire();
+        return BRepBuilderAPI_MakeWire(
+                   BRepBuilderAPI_MakeEdge(gp_Circ(gp_Ax2(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), r)).Edge())
+            .Wire();
     });
     return place_wires(self, w, b.flag("forConstruction"), at);
 }
 
 Value method_rect(const WP& self, const std::string& name, const CallArgs& args) {
     const SourcePos at = args.at;
-    Bound b("Workplane.rect()", {required("xLen"), required("yLen"), optional("centered", Value::boolean(true)),
-                                 optional("forConstruction", Value::boolean(false))}, args);
+    Bound b("Workplane.rect()",
+            {required("xLen"), required("yLen"), optional("centered", Value::boolean(true)),
+             optional("forConstruction", Value::boolean(false))},
+            args);
     double xl = b.number("xLen"), yl = b.number("yLen");
     const Value& cv = b["centered"];
     std::array<bool, 2> c{truthy(cv), truthy(cv)};

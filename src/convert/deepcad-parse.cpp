@@ -157,7 +157,9 @@ Vec2 curve_bbox_min(const Curve& c) {
 }
 
 // numpy's .round(6): halves to even.
-double round6(double v) { return std::nearbyint(v * 1e6) / 1e6; }
+double round6(double v) {
+    return std::nearbyint(v * 1e6) / 1e6;
+}
 
 Profile parse_profile(const Node& n) {
     Node loops = n.key("loops");

@@ -6,8 +6,8 @@
 #include <set>
 #include <stdexcept>
 
-#include "cadrecode/script/program.h"
 #include "cadrecode/script/number-text.h"
+#include "cadrecode/script/program.h"
 
 namespace cadrecode::edit {
 

@@ -11,8 +11,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "cadrecode/script/program.h"
 #include "cadrecode/script/number-text.h"
+#include "cadrecode/script/program.h"
 
 namespace cadrecode::edit {
 
@@ -94,9 +94,7 @@ private:
                                  "format can be)");
     }
 
-    size_t offset_of(script::SourcePos p) const {
-        return line_start_.at(size_t(p.line - 1)) + size_t(p.col - 1);
-    }
+    size_t offset_of(script::SourcePos p) const { return line_start_.at(size_t(p.line - 1)) + size_t(p.col - 1); }
 
     size_t number_end(size_t at) const {
         size_t i = at;
@@ -141,8 +139,7 @@ private:
     }
 
     static bool is_signed_number(const Expr& e) {
-        return e.kind == ExprKind::Number ||
-               (e.kind == ExprKind::Unary && e.items[0]->kind == ExprKind::Number);
+        return e.kind == ExprKind::Number || (e.kind == ExprKind::Unary && e.items[0]->kind == ExprKind::Number);
     }
 
     // A length (or a point of lengths): numbers scaled, `x/2` keeps its divisor, sums scale term by term.
@@ -231,7 +228,8 @@ private:
             if (it != table.end()) {
                 const Signature& s = it->second;
                 if (positional && s.counts.count(index)) {
-                    if (a.value->kind != ExprKind::Number || !a.value->is_int) refuse(*a.value, "a count that is not an integer");
+                    if (a.value->kind != ExprKind::Number || !a.value->is_int)
+                        refuse(*a.value, "a count that is not an integer");
                     continue;
                 }
                 if ((positional && (s.all_positional || s.positions.count(index))) ||
@@ -254,10 +252,10 @@ private:
 
 }  // namespace
 
-std::string transform_program(std::string_view source, double scale, const std::array<double, 3>& offset,
-                              double step) {
+std::string transform_program(std::string_view source, double scale, const std::array<double, 3>& offset, double step) {
     if (!(scale > 0) || !std::isfinite(scale))
-        throw std::invalid_argument("transform_program: expected a positive finite scale, got " + std::to_string(scale));
+        throw std::invalid_argument("transform_program: expected a positive finite scale, got " +
+                                    std::to_string(scale));
     for (double o : offset)
         if (!std::isfinite(o)) throw std::invalid_argument("transform_program: expected a finite offset");
     const script::Program program = script::parse_program(source);

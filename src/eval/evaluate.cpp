@@ -118,16 +118,16 @@ double mean(const std::vector<double>& v) {
 }  // namespace
 
 json candidate_json(const CandidateScore& c) {
-    return json{{"program", c.program}, {"verdict", cad::verdict_name(c.verdict)},
-                {"message", c.message}, {"cd", c.cd},
-                {"cd_input", c.cd_input}, {"iou", c.iou},
+    return json{{"program", c.program},        {"verdict", cad::verdict_name(c.verdict)},
+                {"message", c.message},        {"cd", c.cd},
+                {"cd_input", c.cd_input},      {"iou", c.iou},
                 {"iou_message", c.iou_message}};
 }
 
 json result_json(const SampleResult& r) {
     json cands = json::array();
     for (const auto& c : r.candidates) cands.push_back(candidate_json(c));
-    return json{{"id", r.id},         {"error", r.error},         {"candidates", cands},
+    return json{{"id", r.id},         {"error", r.error},       {"candidates", cands},
                 {"oracle", r.oracle}, {"by_input", r.by_input}, {"floor_cd", r.floor_cd}};
 }
 
@@ -154,8 +154,10 @@ SampleResult result_from_json(const json& j) {
 }
 
 std::vector<Sample> match_samples(const std::string& pred_dir, const std::string& gt_dir, const std::string& pattern) {
-    if (!fs::is_directory(gt_dir)) throw std::runtime_error(gt_dir + ": not a directory (expected ground-truth meshes)");
-    if (!fs::is_directory(pred_dir)) throw std::runtime_error(pred_dir + ": not a directory (expected predicted programs)");
+    if (!fs::is_directory(gt_dir))
+        throw std::runtime_error(gt_dir + ": not a directory (expected ground-truth meshes)");
+    if (!fs::is_directory(pred_dir))
+        throw std::runtime_error(pred_dir + ": not a directory (expected predicted programs)");
     if (pattern.find("{id}") == std::string::npos)
         throw std::runtime_error("candidates pattern '" + pattern + "' must contain {id}");
     std::vector<std::string> programs;
@@ -183,7 +185,8 @@ std::vector<Sample> match_samples(const std::string& pred_dir, const std::string
     return out;
 }
 
-std::vector<SampleResult> evaluate(const std::vector<Sample>& samples, const EvalOptions& options, const EvalProgress& progress) {
+std::vector<SampleResult> evaluate(const std::vector<Sample>& samples, const EvalOptions& options,
+                                   const EvalProgress& progress) {
     util::IsolateOptions io;
     io.workers = options.workers;
     std::vector<SampleResult> out(samples.size());

@@ -56,13 +56,13 @@ std::string import_one(const std::string& path, size_t index, const ImportOption
         cad::ExecOptions quick = eo;
         quick.tessellate = false;
         const cad::ExecResult first = cad::execute_program(text, quick);
-        if (!first.valid()) return std::string("invalid (") + cad::verdict_name(first.verdict) + "): " + first.error_text() + "\n";
+        if (!first.valid())
+            return std::string("invalid (") + cad::verdict_name(first.verdict) + "): " + first.error_text() + "\n";
         double size = 0;
         for (size_t k = 0; k < 3; ++k) size = std::max(size, first.props.bbox.max[k] - first.props.bbox.min[k]);
         if (!(size > 0)) return "no extent to normalise\n";
         scale = 200.0 / size;
-        for (size_t k = 0; k < 3; ++k)
-            offset[k] = -0.5 * (first.props.bbox.min[k] + first.props.bbox.max[k]) * scale;
+        for (size_t k = 0; k < 3; ++k) offset[k] = -0.5 * (first.props.bbox.min[k] + first.props.bbox.max[k]) * scale;
         try {
             text = edit::transform_program(text, scale, offset, 1.0);
         } catch (const std::exception& e) {

@@ -18,7 +18,8 @@ struct CloudAdaptor {
     }
 };
 
-using Tree = nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, CloudAdaptor>, CloudAdaptor, 3, size_t>;
+using Tree =
+    nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, CloudAdaptor>, CloudAdaptor, 3, size_t>;
 
 }  // namespace
 
@@ -62,7 +63,9 @@ NearestNeighbours::NearestNeighbours(std::vector<Vec3> cloud) {
 }
 NearestNeighbours::~NearestNeighbours() = default;
 
-const std::vector<Vec3>& NearestNeighbours::cloud() const { return impl_->cloud; }
+const std::vector<Vec3>& NearestNeighbours::cloud() const {
+    return impl_->cloud;
+}
 
 double NearestNeighbours::mean_squared_distance(const std::vector<Vec3>& queries) const {
     if (queries.empty()) return 0.0;

@@ -4,7 +4,9 @@
 
 namespace cadrecode::geometry {
 
-Box3 bounding_box(const Mesh& mesh) { return bounding_box(mesh.vertices); }
+Box3 bounding_box(const Mesh& mesh) {
+    return bounding_box(mesh.vertices);
+}
 
 Box3 bounding_box(const std::vector<Vec3>& points) {
     Box3 b;
@@ -19,11 +21,15 @@ Box3 bounding_box(const std::vector<Vec3>& points) {
 }
 
 namespace {
-Vec3 sub(const Vec3& a, const Vec3& b) { return {a[0] - b[0], a[1] - b[1], a[2] - b[2]}; }
+Vec3 sub(const Vec3& a, const Vec3& b) {
+    return {a[0] - b[0], a[1] - b[1], a[2] - b[2]};
+}
 Vec3 cross(const Vec3& a, const Vec3& b) {
     return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
 }
-double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+double dot(const Vec3& a, const Vec3& b) {
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
 }  // namespace
 
 double signed_volume(const Mesh& mesh) {

@@ -23,9 +23,8 @@ Tensors to_tensors(const TrainBatch& b, const torch::Device& device) {
     Tensors t;
     t.xyz = torch::from_blob(const_cast<float*>(b.xyz), {b.rows, b.points, 3}, torch::kFloat32).to(device);
     t.tokens = torch::from_blob(const_cast<int64_t*>(b.tokens), {b.rows, b.length}, i64).to(device);
-    t.real = torch::from_blob(const_cast<uint8_t*>(b.real), {b.rows, b.length}, torch::kUInt8)
-                 .to(torch::kBool)
-                 .to(device);
+    t.real =
+        torch::from_blob(const_cast<uint8_t*>(b.real), {b.rows, b.length}, torch::kUInt8).to(torch::kBool).to(device);
     t.targets = torch::from_blob(const_cast<int64_t*>(b.targets), {b.rows, b.length - 1}, i64).to(device);
     return t;
 }
@@ -67,8 +66,8 @@ torch::Tensor batch_loss_sum(detail::CadRecode& net, const Tensors& t, bool auto
         const int64_t n = t.xyz.size(1), T = t.tokens.size(1);
         torch::Tensor hidden = net->forward_sequence(t.xyz, t.tokens, t.real);  // (B, N+T, C)
         // Position N + i holds token i and predicts token i + 1: the last point-free T - 1 positions.
-        torch::Tensor h = hidden.narrow(1, n, T - 1);                            // (B, T-1, C)
-        logits = net->logits(h).to(torch::kFloat32);                            // (B, T-1, V)
+        torch::Tensor h = hidden.narrow(1, n, T - 1);  // (B, T-1, C)
+        logits = net->logits(h).to(torch::kFloat32);   // (B, T-1, V)
     }
     return torch::nn::functional::cross_entropy(
         logits.reshape({-1, logits.size(-1)}), t.targets.reshape({-1}),
@@ -98,7 +97,10 @@ struct TrainStep::Impl {
     bool bf16;
     torch::optim::AdamW opt;
     Impl(CadRecodeModel::Impl& m, const AdamWConfig& c, bool bf16_)
-        : net(m.net), device(m.device), bf16(bf16_), opt(parameter_groups(m.net, c), torch::optim::AdamWOptions(c.lr)) {}
+        : net(m.net),
+          device(m.device),
+          bf16(bf16_),
+          opt(parameter_groups(m.net, c), torch::optim::AdamWOptions(c.lr)) {}
 };
 
 TrainStep::TrainStep(CadRecodeModel& model, const AdamWConfig& adamw, bool bf16)
@@ -108,8 +110,7 @@ TrainStep::TrainStep(CadRecodeModel& model, const AdamWConfig& adamw, bool bf16)
 
 TrainStep::~TrainStep() = default;
 
-TrainStep::Result TrainStep::step(const std::vector<TrainBatch>& micro, int64_t targets, double lr,
-                                  double grad_clip) {
+TrainStep::Result TrainStep::step(const std::vector<TrainBatch>& micro, int64_t targets, double lr, double grad_clip) {
     Impl& s = *impl_;
     for (auto& g : s.opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     s.opt.zero_grad();
@@ -138,7 +139,9 @@ void TrainStep::set_training(bool on) {
         impl_->net->eval();
 }
 
-void TrainStep::save_optimizer(const std::string& path) const { torch::save(impl_->opt, path); }
+void TrainStep::save_optimizer(const std::string& path) const {
+    torch::save(impl_->opt, path);
+}
 
 void TrainStep::load_optimizer(const std::string& path) {
     try {
@@ -148,6 +151,8 @@ void TrainStep::load_optimizer(const std::string& path) {
     }
 }
 
-int TrainStep::threads() const { return at::get_num_threads(); }
+int TrainStep::threads() const {
+    return at::get_num_threads();
+}
 
 }  // namespace cadrecode::model

@@ -46,7 +46,8 @@ void check_device(const std::string& device) {
         throw std::invalid_argument("device \"" + device + "\": expected cpu, cuda or cuda:N");
     const int64_t count = torch::cuda::is_available() ? int64_t(torch::cuda::device_count()) : 0;
     if (count == 0)
-        throw std::invalid_argument("device \"" + device + "\": this build sees no CUDA device (its libtorch is "
+        throw std::invalid_argument("device \"" + device +
+                                    "\": this build sees no CUDA device (its libtorch is "
                                     "CPU-only, or no GPU is visible); use --device cpu");
     if (indexed && std::stoll(device.substr(5)) >= count)
         throw std::invalid_argument("device \"" + device + "\": there are " + std::to_string(count) +

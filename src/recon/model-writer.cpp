@@ -70,16 +70,18 @@ LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& opt
     if (!fs::is_directory(dir))
         throw std::runtime_error(dir + ": not a folder (a model folder holds config.json and model.safetensors)");
     if (!fs::exists(fs::path(dir) / "config.json"))
-        throw std::runtime_error(dir + ": no config.json (a model folder holds the Hugging Face config.json and "
-                                       "model.safetensors)");
+        throw std::runtime_error(dir +
+                                 ": no config.json (a model folder holds the Hugging Face config.json and "
+                                 "model.safetensors)");
     std::string tok = tokenizer;
     if (tok.empty()) {
         tok = (fs::path(dir) / "tokenizer.json").string();
         if (!fs::exists(tok))
             throw std::runtime_error(
-                dir + ": no tokenizer.json. The published CAD-Recode folders have none (their authors load the "
-                      "Qwen2 tokenizer): pass --tokenizer with the tokenizer.json of Qwen/Qwen2-1.5B from Hugging Face, "
-                      "or copy that file into the folder");
+                dir +
+                ": no tokenizer.json. The published CAD-Recode folders have none (their authors load the "
+                "Qwen2 tokenizer): pass --tokenizer with the tokenizer.json of Qwen/Qwen2-1.5B from Hugging Face, "
+                "or copy that file into the folder");
     } else if (!fs::is_regular_file(tok)) {
         throw std::runtime_error(tok + ": tokenizer file not found (expected a Hugging Face tokenizer.json)");
     }
@@ -103,7 +105,8 @@ LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& opt
             }
             if (j.contains("max_new_tokens")) lm.options.max_new_tokens = j.at("max_new_tokens").get<int>();
         } catch (const std::exception& e) {
-            throw std::runtime_error(gen + ": expected do_sample, temperature, top_k, top_p, max_new_tokens: " + e.what());
+            throw std::runtime_error(gen +
+                                     ": expected do_sample, temperature, top_k, top_p, max_new_tokens: " + e.what());
         }
     }
     // A model trained here records its number of points; a published one uses 256.
@@ -115,7 +118,8 @@ LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& opt
             // Training saw at most max_tokens (start + code + end): longer output is surely runaway.
             lm.options.max_new_tokens = j.at("config").at("max_tokens").get<int>() - 1;
         } catch (const std::exception& e) {
-            throw std::runtime_error(training + ": expected config.points and config.max_tokens (integers): " + e.what());
+            throw std::runtime_error(training +
+                                     ": expected config.points and config.max_tokens (integers): " + e.what());
         }
     }
     return lm;

@@ -101,7 +101,9 @@ int ReconstructResult::valid_count() const {
     return int(std::count_if(candidates.begin(), candidates.end(), [](const CandidateResult& c) { return c.cd >= 0; }));
 }
 
-double ReconstructResult::output_scale() const { return 1.0 / (frame.scale * kProgramFrame); }
+double ReconstructResult::output_scale() const {
+    return 1.0 / (frame.scale * kProgramFrame);
+}
 
 std::string ReconstructResult::program_in_input_units() const {
     const double size = 2.0 / frame.scale;  // the input's longest side: the frame makes it 2
@@ -138,8 +140,7 @@ std::vector<Cloud> candidate_clouds(const Input& input, const geometry::Normaliz
                                     const ReconstructOptions& options, std::vector<Vec3>& dense) {
     if (options.candidates < 1) throw std::invalid_argument("candidates must be at least 1");
     if (options.points < 1) throw std::invalid_argument("points must be at least 1");
-    if (options.dense_points < options.points)
-        throw std::invalid_argument("dense_points must be at least points");
+    if (options.dense_points < options.points) throw std::invalid_argument("dense_points must be at least points");
     const std::size_t n = std::size_t(options.points);
     std::vector<Cloud> clouds;
     dense = reference_points(input, frame, options.dense_points, options.seed);
@@ -147,7 +148,8 @@ std::vector<Cloud> candidate_clouds(const Input& input, const geometry::Normaliz
         const geometry::Mesh mesh = frame.apply(input.mesh);
         for (int k = 0; k < options.candidates; ++k) {
             // The reference pipeline: fresh random surface samples, furthest point sampling from index 0.
-            auto samples = geometry::sample_surface(mesh, std::size_t(options.dense_points), options.seed + uint64_t(k));
+            auto samples =
+                geometry::sample_surface(mesh, std::size_t(options.dense_points), options.seed + uint64_t(k));
             clouds.push_back(to_cloud(samples.points, geometry::furthest_point_sampling(samples.points, n, 0), n));
         }
     } else {
@@ -202,7 +204,8 @@ void score_and_refine(ReconstructResult& res, const std::vector<std::string>& pr
         programs, scorer, ro,
         [&](const refine::Progress& p) {
             if (progress)
-                progress("refine", std::min(total, ro.max_evaluations > 0 ? p.evaluations : std::size_t(p.elapsed_s * 1000)),
+                progress("refine",
+                         std::min(total, ro.max_evaluations > 0 ? p.evaluations : std::size_t(p.elapsed_s * 1000)),
                          total);
             return refine_progress ? refine_progress(p) : true;
         },
@@ -244,8 +247,8 @@ ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const R
     if (progress) progress("write", 0, clouds.size());
     std::vector<std::string> programs = writer.write(clouds, options.seed);
     if (programs.size() != clouds.size())
-        throw std::runtime_error("the program writer returned " + std::to_string(programs.size()) +
-                                 " programs for " + std::to_string(clouds.size()) + " point clouds");
+        throw std::runtime_error("the program writer returned " + std::to_string(programs.size()) + " programs for " +
+                                 std::to_string(clouds.size()) + " point clouds");
     res.write_ms = ms_since(t0);
     if (progress) progress("write", clouds.size(), clouds.size());
 
@@ -256,8 +259,10 @@ ReconstructResult reconstruct(const Input& input, ProgramWriter& writer, const R
         CandidateResult& c = res.candidates[k];
         c.token_limit = at_limit[k];
         if (c.token_limit && c.cd < 0)
-            c.message = "the model did not end the program (it repeated itself: stopped at a repeated block or "
-                        "at the token limit); " + c.message;
+            c.message =
+                "the model did not end the program (it repeated itself: stopped at a repeated block or "
+                "at the token limit); " +
+                c.message;
     }
     res.total_ms = ms_since(t_start);
     return res;
@@ -282,7 +287,9 @@ ReconstructResult refine_programs(const Input& input, const std::vector<std::str
     return res;
 }
 
-bool ReconstructResult::repaired() const { return best < 0 && refined.ok() && refined.repaired; }
+bool ReconstructResult::repaired() const {
+    return best < 0 && refined.ok() && refined.repaired;
+}
 
 bool ReconstructResult::improved() const {
     if (repaired()) return true;
@@ -318,9 +325,13 @@ void write_outputs(const ReconstructResult& result, const std::string& step_path
 namespace {
 
 nlohmann::json folder_settings(const ReconstructOptions& o, const FolderOutputs& out) {
-    nlohmann::json j = {{"candidates", o.candidates}, {"points", o.points}, {"dense_points", o.dense_points},
-                        {"seed", o.seed}, {"writer", o.writer_tag},
-                        {"refine_seconds", o.refine.seconds}, {"refine_evaluations", o.refine.max_evaluations},
+    nlohmann::json j = {{"candidates", o.candidates},
+                        {"points", o.points},
+                        {"dense_points", o.dense_points},
+                        {"seed", o.seed},
+                        {"writer", o.writer_tag},
+                        {"refine_seconds", o.refine.seconds},
+                        {"refine_evaluations", o.refine.max_evaluations},
                         {"refine_resolution", o.refine.resolution}};
     if (!out.step_dir.empty()) j["step_dir"] = out.step_dir;
     if (!out.stl_dir.empty()) j["stl_dir"] = out.stl_dir;
@@ -328,7 +339,7 @@ nlohmann::json folder_settings(const ReconstructOptions& o, const FolderOutputs&
 }
 
 bool is_folder_input(const fs::path& p) {
-    static const std::vector<std::string> kinds{".stl", ".obj", ".ply",  ".off", ".step", ".stp",
+    static const std::vector<std::string> kinds{".stl",  ".obj", ".ply",  ".off", ".step", ".stp",
                                                 ".iges", ".igs", ".brep", ".xyz", ".npy"};
     return std::find(kinds.begin(), kinds.end(), util::lower_extension(p.string())) != kinds.end();
 }
@@ -337,7 +348,8 @@ bool is_folder_input(const fs::path& p) {
 void remove_candidates(const fs::path& dir, const std::string& id) {
     for (const auto& e : fs::directory_iterator(dir)) {
         const std::string name = e.path().filename().string();
-        if ((name.rfind(id + ".c", 0) == 0 || name == id + ".py") && e.path().extension() == ".py") fs::remove(e.path());
+        if ((name.rfind(id + ".c", 0) == 0 || name == id + ".py") && e.path().extension() == ".py")
+            fs::remove(e.path());
     }
 }
 
@@ -369,7 +381,8 @@ size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir
         bool done = false;
         if (fs::exists(marker)) {
             try {
-                done = nlohmann::json::parse(util::read_file(marker.string())).value("settings", nlohmann::json()) == settings;
+                done = nlohmann::json::parse(util::read_file(marker.string())).value("settings", nlohmann::json()) ==
+                       settings;
             } catch (const std::exception&) {
                 done = false;  // a marker we cannot read is redone
             }
@@ -382,8 +395,9 @@ size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir
             try {
                 const ReconstructResult r = reconstruct(read_input(in.string()), writer, options);
                 for (size_t k = 0; k < r.candidates.size(); ++k)
-                    util::write_program_file((fs::path(pred_dir) / (fp.last_id + ".c" + std::to_string(k) + ".py")).string(),
-                                             r.candidates[k].program);
+                    util::write_program_file(
+                        (fs::path(pred_dir) / (fp.last_id + ".c" + std::to_string(k) + ".py")).string(),
+                        r.candidates[k].program);
                 record = nlohmann::json::parse(result_to_json(r));
                 if (r.ok()) {
                     util::write_program_file((fs::path(pred_dir) / (fp.last_id + ".py")).string(), r.program());
@@ -436,8 +450,11 @@ std::string result_to_json(const ReconstructResult& result, int indent) {
     if (result.refined.ok()) j["refine"] = nlohmann::json::parse(refine::result_to_json(result.refined, -1));
     j["frame"] = {{"centre", result.frame.centre}, {"scale", result.frame.scale}};
     j["output_transform"] = {{"scale", result.output_scale()}, {"offset", result.output_offset()}};
-    j["timings_ms"] = {{"sample", result.sample_ms}, {"write", result.write_ms},
-                       {"score", result.score_ms}, {"refine", result.refine_ms}, {"total", result.total_ms}};
+    j["timings_ms"] = {{"sample", result.sample_ms},
+                       {"write", result.write_ms},
+                       {"score", result.score_ms},
+                       {"refine", result.refine_ms},
+                       {"total", result.total_ms}};
     return j.dump(indent);
 }
 

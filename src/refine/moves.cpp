@@ -35,7 +35,7 @@ std::vector<size_t> line_starts(const std::string& s) {
 // One method call of a chain: `.name(args)`, with the byte positions of the dot and the closing bracket.
 struct CallSite {
     std::string method;
-    size_t dot = 0, close = 0;   // source[dot] == '.', source[close] == ')'
+    size_t dot = 0, close = 0;       // source[dot] == '.', source[close] == ')'
     const Expr* receiver = nullptr;  // what the method is called on
     const Expr* call = nullptr;
 };
@@ -157,10 +157,11 @@ std::vector<std::pair<std::string, std::string>> structural_variants(const std::
     return out;
 }
 
-
 namespace {
 
-bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_ident_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 // `text` with every identifier token that `rename` maps (a name, not an attribute after '.' nor a keyword
 // before '=') replaced; `seen` collects the mapped names found.
@@ -187,7 +188,8 @@ std::string rename_names(const std::string& text, const std::map<std::string, st
         while (before > 0 && std::isspace(static_cast<unsigned char>(text[before - 1]))) --before;
         while (after < text.size() && std::isspace(static_cast<unsigned char>(text[after]))) ++after;
         const bool attribute = before > 0 && text[before - 1] == '.';
-        const bool keyword = after < text.size() && text[after] == '=' && (after + 1 >= text.size() || text[after + 1] != '=');
+        const bool keyword =
+            after < text.size() && text[after] == '=' && (after + 1 >= text.size() || text[after + 1] != '=');
         auto it = rename.find(name);
         if (it != rename.end() && !attribute && !keyword) {
             out += it->second;
@@ -204,8 +206,8 @@ std::string rename_names(const std::string& text, const std::map<std::string, st
 // result chain `r=base.union(a).cut(b)...` (method and operand text, the base as a union).
 struct Anatomy {
     bool ok = false;
-    std::vector<std::string> statements;          // each statement's text, trailing whitespace removed
-    std::map<std::string, size_t> definitions;    // name -> statement index (single-target assignments)
+    std::vector<std::string> statements;        // each statement's text, trailing whitespace removed
+    std::map<std::string, size_t> definitions;  // name -> statement index (single-target assignments)
     std::vector<std::pair<std::string, std::string>> bodies;
 };
 
@@ -227,8 +229,9 @@ Anatomy anatomy(const std::string& src) {
     if (last.kind != script::StmtKind::Assign || last.targets != std::vector<std::string>{"r"} || !last.value) return a;
     const std::vector<size_t> lines = line_starts(src);
     auto offset = [&](const script::SourcePos& p) {
-        return p.line >= 1 && size_t(p.line) <= lines.size() ? lines[size_t(p.line) - 1] + size_t(std::max(p.col, 1) - 1)
-                                                              : std::string::npos;
+        return p.line >= 1 && size_t(p.line) <= lines.size()
+                   ? lines[size_t(p.line) - 1] + size_t(std::max(p.col, 1) - 1)
+                   : std::string::npos;
     };
     for (size_t k = 0; k < prog.statements.size(); ++k) {
         const size_t from = offset(prog.statements[k].pos);
@@ -318,7 +321,7 @@ std::vector<std::pair<std::string, std::string>> graft_variants(const std::strin
             for (size_t k : needed) {
                 const std::string& st = donor.statements[k];
                 const size_t eq = st.find('=');
-                text += rename.at(st.substr(0, st.find_first_of(" =")) ) + rename_names(st.substr(eq), rename) + "\n";
+                text += rename.at(st.substr(0, st.find_first_of(" ="))) + rename_names(st.substr(eq), rename) + "\n";
             }
             text += host.statements.back() + "." + method + "(" + renamed + ")";
             if (made.insert(text).second) out.emplace_back("graft " + method, text);

@@ -17,13 +17,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr int kMaxStepUnits = 32;  // the largest step, in units of the resolution
-constexpr int kMaxRestarts = 3;    // step resets of a converged state
-constexpr size_t kMaxGrafts = 32;  // graft variants tried per structural step
-constexpr size_t kMaxRepairs = 400;   // variants of an invalid program tried to repair it
-constexpr size_t kRepairChecks = 5;   // of those valid in the cheap evaluation, judged exactly
-constexpr size_t kRepairSources = 3;  // invalid programs tried when none is valid
-constexpr size_t kFallbackDepth = 64; // a final program that fails the exact judgement: the trail looked back
+constexpr int kMaxStepUnits = 32;      // the largest step, in units of the resolution
+constexpr int kMaxRestarts = 3;        // step resets of a converged state
+constexpr size_t kMaxGrafts = 32;      // graft variants tried per structural step
+constexpr size_t kMaxRepairs = 400;    // variants of an invalid program tried to repair it
+constexpr size_t kRepairChecks = 5;    // of those valid in the cheap evaluation, judged exactly
+constexpr size_t kRepairSources = 3;   // invalid programs tried when none is valid
+constexpr size_t kFallbackDepth = 64;  // a final program that fails the exact judgement: the trail looked back
 
 // A direction of the pattern search: one number, or several moving together (a body translated along an
 // axis, or scaled), each by its coefficient times the step.
@@ -38,22 +38,26 @@ struct State {
     edit::Parametrized par;
     std::vector<double> values;
     std::vector<Direction> dirs;
-    std::vector<int> steps;  // per direction, in units of the resolution; 0: this direction has converged
-    double score = kInf;     // the cheap objective
+    std::vector<int> steps;     // per direction, in units of the resolution; 0: this direction has converged
+    double score = kInf;        // the cheap objective
     double first_score = kInf;  // at the start
     bool structural_done = false;
-    size_t next_param = 0;   // round-robin position
+    size_t next_param = 0;  // round-robin position
     int start = -1;
     size_t evaluations = 0;
-    int restarts = 0;        // times the steps were reset to their first sizes after converging
+    int restarts = 0;  // times the steps were reset to their first sizes after converging
     // The programs accepted before `text`, oldest first: the cheap evaluation skips BRepCheck, so the final
     // program can fail the exact judgement; the latest of these that passes it is kept then.
     std::vector<std::string> trail;
-    bool numbers_converged() const { return std::all_of(steps.begin(), steps.end(), [](int s) { return s == 0; }); }
+    bool numbers_converged() const {
+        return std::all_of(steps.begin(), steps.end(), [](int s) { return s == 0; });
+    }
     bool converged() const { return structural_done && numbers_converged(); }
 };
 
-bool is_extrusion_depth(const edit::Parameter& p) { return p.role.rfind("depth of the extrusion", 0) == 0; }
+bool is_extrusion_depth(const edit::Parameter& p) {
+    return p.role.rfind("depth of the extrusion", 0) == 0;
+}
 
 // The index of the lowest score below `current`; scores.size() when none improves.
 size_t best_improvement(const std::vector<double>& scores, double current) {
@@ -383,7 +387,8 @@ RefineResult refine(const std::vector<std::string>& given, Scorer& scorer, const
     std::vector<int> order;
     for (size_t i = 0; i < programs.size(); ++i)
         if (exact[i].valid()) order.push_back(int(i));
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return exact[size_t(a)].cd < exact[size_t(b)].cd; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return exact[size_t(a)].cd < exact[size_t(b)].cd; });
     Search search(scorer, options, progress);
     if (order.empty() && options.repair) {
         // No valid start: the first few invalid programs that differ, each by its best valid neighbours.
@@ -463,7 +468,8 @@ RefineResult refine(const std::vector<std::string>& given, Scorer& scorer, const
         const size_t e0 = search.evaluations_;
         const double t_start = search.elapsed();
         search.run(s, [&] {
-            if (options.max_evaluations > 0) return double(search.evaluations_ - e0) >= share * double(options.max_evaluations);
+            if (options.max_evaluations > 0)
+                return double(search.evaluations_ - e0) >= share * double(options.max_evaluations);
             return search.elapsed() - t_start >= share * options.seconds;
         });
     }

@@ -61,23 +61,23 @@ struct Scorer::Impl {
     std::unique_ptr<util::WorkerPool> pool;
     Impl(const std::vector<geometry::Vec3>& target, size_t subset_size)
         : dense(target),
-          subset(std::vector<geometry::Vec3>(target.begin(),
-                                             target.begin() + long(std::min(subset_size, target.size())))),
+          subset(
+              std::vector<geometry::Vec3>(target.begin(), target.begin() + long(std::min(subset_size, target.size())))),
           frame(frame_of(geometry::bounding_box(target))) {}
 };
 
 namespace {
 
 // Runs in a worker. Mode 'q': the cheap objective; 'x': the exact score; 'c': validity with BRepCheck only.
-Score evaluate(const geometry::NearestNeighbours& dense, const geometry::NearestNeighbours& subset, const Frame& target_frame,
-               const ScorerOptions& o, char mode, const std::string& source) {
+Score evaluate(const geometry::NearestNeighbours& dense, const geometry::NearestNeighbours& subset,
+               const Frame& target_frame, const ScorerOptions& o, char mode, const std::string& source) {
     cad::ExecOptions eo;
     const bool quick = mode == 'q';
     eo.time_limit_s = quick ? o.search_time_limit_s : o.time_limit_s;
     eo.check = !quick;
     eo.tessellate = !quick;
     eo.properties = !quick;  // the exact volume integral costs more than the cheap check on the mesh below
-    if (mode == 'c') {  // validity only
+    if (mode == 'c') {       // validity only
         eo.time_limit_s = o.search_time_limit_s;
         eo.check = true;
         eo.tessellate = false;
@@ -154,7 +154,9 @@ size_t search_samples(const ScorerOptions& o, double area) {
     return size_t(std::clamp(std::lround(o.search_density * area), 512L, 8192L));
 }
 
-size_t Scorer::restarts() const { return impl_->pool->restarts(); }
+size_t Scorer::restarts() const {
+    return impl_->pool->restarts();
+}
 
 std::vector<Score> Scorer::run(char mode, const std::vector<std::string>& programs, double hard_limit_s) {
     std::vector<std::string> requests;
@@ -168,14 +170,17 @@ std::vector<Score> Scorer::run(char mode, const std::vector<std::string>& progra
         if (r.status == util::IsolatedResult::Status::Ok) {
             out[i] = decode(r.output);
         } else {
-            out[i].verdict = r.status == util::IsolatedResult::Status::TimedOut ? cad::Verdict::Timeout : cad::Verdict::Crashed;
+            out[i].verdict =
+                r.status == util::IsolatedResult::Status::TimedOut ? cad::Verdict::Timeout : cad::Verdict::Crashed;
             out[i].message = r.message;
         }
     }
     return out;
 }
 
-std::vector<Score> Scorer::exact(const std::vector<std::string>& programs) { return run('x', programs, 0); }
+std::vector<Score> Scorer::exact(const std::vector<std::string>& programs) {
+    return run('x', programs, 0);
+}
 
 std::vector<Score> Scorer::check(const std::vector<std::string>& programs, double hard_limit_s) {
     return run('c', programs, search_hard_limit(hard_limit_s));

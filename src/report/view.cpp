@@ -248,8 +248,8 @@ ViewData make_view(const std::string& input_path, const std::string& program_pat
     // The same reader, frame and reference points as `cadrecode reconstruct`.
     recon::Input input = recon::read_input(input_path);
     const bool is_mesh = input.is_mesh();
-    const geometry::Normalization frame = is_mesh ? geometry::reference_normalization(input.mesh)
-                                                  : geometry::reference_normalization(input.cloud.points);
+    const geometry::Normalization frame =
+        is_mesh ? geometry::reference_normalization(input.mesh) : geometry::reference_normalization(input.cloud.points);
     // Points shown: a seeded sampling of a mesh, or an even stride through a cloud; in the input's frame.
     if (is_mesh) {
         d.input = geometry::sample_surface(input.mesh, options.points, options.seed);
@@ -276,19 +276,20 @@ ViewData make_view(const std::string& input_path, const std::string& program_pat
     const geometry::Mesh raw = io::read_stl(stl);
     const auto& p = o.result.props;
     d.metrics.push_back({"volume", fmt("%.3f", p.volume)});
-    d.metrics.push_back({"bodies, faces, triangles", std::to_string(p.solids) + ", " + std::to_string(p.faces) +
-                                                         ", " + std::to_string(p.triangles)});
+    d.metrics.push_back({"bodies, faces, triangles", std::to_string(p.solids) + ", " + std::to_string(p.faces) + ", " +
+                                                         std::to_string(p.triangles)});
     // Which numbers the program holds: the reading whose box matches the input's box in its frame best.
-    const geometry::Box3 target = geometry::bounding_box(is_mesh ? frame.apply(input.mesh).vertices
-                                                                 : frame.apply(input.cloud.points));
+    const geometry::Box3 target =
+        geometry::bounding_box(is_mesh ? frame.apply(input.mesh).vertices : frame.apply(input.cloud.points));
     geometry::Mesh as_model = in_model_frame(raw), as_input = frame.apply(raw);
     bool input_units = options.frame == "input";
     if (options.frame == "auto")
-        input_units = box_iou(geometry::bounding_box(as_input), target) > box_iou(geometry::bounding_box(as_model), target);
+        input_units =
+            box_iou(geometry::bounding_box(as_input), target) > box_iou(geometry::bounding_box(as_model), target);
     d.solid = input_units ? std::move(as_input) : std::move(as_model);
-    d.metrics.push_back({"program frame", std::string(input_units ? "the input's units and position"
-                                                                  : "the model's +-100 frame") +
-                                              (options.frame == "auto" ? " (detected)" : "")});
+    d.metrics.push_back(
+        {"program frame", std::string(input_units ? "the input's units and position" : "the model's +-100 frame") +
+                              (options.frame == "auto" ? " (detected)" : "")});
     // The distance reconstruct prints, with its floor (the input against a second sampling of itself).
     const std::vector<geometry::Vec3> reference = recon::reference_points(input, frame, 8192, options.seed);
     d.metrics.push_back({"CD x1000 to the input (input's frame, as reconstruct prints it)",

@@ -8,9 +8,15 @@
 namespace cadrecode::script {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_name_start(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_name_char(char c) {
+    return is_name_start(c) || is_digit(c);
+}
 
 std::string describe_char(unsigned char c) {
     char buf[16];
@@ -45,7 +51,10 @@ public:
                 line_start = false;
                 continue;
             }
-            if (c == ' ' || c == '\t' || c == '\f') { advance(); continue; }
+            if (c == ' ' || c == '\t' || c == '\f') {
+                advance();
+                continue;
+            }
             if (c == '#') {
                 while (i_ < s_.size() && s_[i_] != '\n' && s_[i_] != '\r') advance();
                 continue;
@@ -67,7 +76,10 @@ public:
                 newline();
                 continue;
             }
-            if (is_digit(c) || (c == '.' && i_ + 1 < s_.size() && is_digit(s_[i_ + 1]))) { number(); continue; }
+            if (is_digit(c) || (c == '.' && i_ + 1 < s_.size() && is_digit(s_[i_ + 1]))) {
+                number();
+                continue;
+            }
             if (is_name_start(c)) {
                 // String prefixes: r'...' and R'...'. Others (b, f, u) are outside the subset.
                 if ((c == 'r' || c == 'R') && i_ + 1 < s_.size() && (s_[i_ + 1] == '\'' || s_[i_ + 1] == '"')) {
@@ -84,7 +96,10 @@ public:
                 push(Tok::Name, p, std::string(s_.substr(b, i_ - b)));
                 continue;
             }
-            if (c == '\'' || c == '"') { string(pos(), false); continue; }
+            if (c == '\'' || c == '"') {
+                string(pos(), false);
+                continue;
+            }
             op();
         }
         if (depth_ > 0) fail(open_.back(), "'" + std::string(1, open_char_.back()) + "' was never closed");
@@ -125,13 +140,16 @@ private:
             }
             return any;
         };
-        if (s_[i_] == '0' && i_ + 1 < s_.size() && std::string_view("xXoObB").find(s_[i_ + 1]) != std::string_view::npos) {
+        if (s_[i_] == '0' && i_ + 1 < s_.size() &&
+            std::string_view("xXoObB").find(s_[i_ + 1]) != std::string_view::npos) {
             char base_char = static_cast<char>(s_[i_ + 1] | 0x20);
             int base = base_char == 'x' ? 16 : base_char == 'o' ? 8 : 2;
             i_ += 2;
-            bool (*ok)(char) = base == 16 ? +[](char ch) { return is_digit(ch) || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'); }
-                             : base == 8 ? +[](char ch) { return ch >= '0' && ch <= '7'; }
-                                         : +[](char ch) { return ch == '0' || ch == '1'; };
+            bool (*ok)(char) =
+                base == 16
+                    ? +[](char ch) { return is_digit(ch) || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'); }
+                : base == 8 ? +[](char ch) { return ch >= '0' && ch <= '7'; }
+                            : +[](char ch) { return ch == '0' || ch == '1'; };
             if (!take_digits(ok)) fail(p, "invalid number literal");
             double v = 0;
             for (char d : digits) v = v * base + (is_digit(d) ? d - '0' : (d | 0x20) - 'a' + 10);
@@ -159,7 +177,8 @@ private:
             take_digits(is_digit);
             if (digits.size() == before) fail(p, "invalid float literal '" + std::string(s_.substr(b, i_ - b)) + "'");
         }
-        if (!is_float && int_part.size() > 1 && int_part[0] == '0' && int_part.find_first_not_of('0') != std::string::npos)
+        if (!is_float && int_part.size() > 1 && int_part[0] == '0' &&
+            int_part.find_first_not_of('0') != std::string::npos)
             fail(p, "leading zeros in decimal integer literals are not permitted");
         errno = 0;
         double v = std::strtod(digits.c_str(), nullptr);
@@ -179,7 +198,8 @@ private:
 
     void string(SourcePos p, bool raw) {
         char q = s_[i_];
-        if (i_ + 2 < s_.size() && s_[i_ + 1] == q && s_[i_ + 2] == q) fail(p, "triple-quoted strings are not supported");
+        if (i_ + 2 < s_.size() && s_[i_ + 1] == q && s_[i_ + 2] == q)
+            fail(p, "triple-quoted strings are not supported");
         advance();
         std::string v;
         while (true) {
@@ -192,12 +212,25 @@ private:
             if (c == '\\' && !raw && i_ + 1 < s_.size()) {
                 char e = s_[i_ + 1];
                 switch (e) {
-                    case 'n': v += '\n'; break;
-                    case 't': v += '\t'; break;
-                    case '\\': v += '\\'; break;
-                    case '\'': v += '\''; break;
-                    case '"': v += '"'; break;
-                    default: v += '\\'; v += e; break;
+                    case 'n':
+                        v += '\n';
+                        break;
+                    case 't':
+                        v += '\t';
+                        break;
+                    case '\\':
+                        v += '\\';
+                        break;
+                    case '\'':
+                        v += '\'';
+                        break;
+                    case '"':
+                        v += '"';
+                        break;
+                    default:
+                        v += '\\';
+                        v += e;
+                        break;
                 }
                 i_ += 2;
                 continue;
@@ -257,6 +290,8 @@ private:
 
 }  // namespace
 
-std::vector<Token> tokenize(std::string_view text) { return Lexer(text).run(); }
+std::vector<Token> tokenize(std::string_view text) {
+    return Lexer(text).run();
+}
 
 }  // namespace cadrecode::script

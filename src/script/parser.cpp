@@ -8,13 +8,20 @@ namespace cadrecode::script {
 
 const char* error_kind_name(ErrorKind kind) {
     switch (kind) {
-        case ErrorKind::Syntax: return "syntax";
-        case ErrorKind::Unsupported: return "unsupported";
-        case ErrorKind::Type: return "type";
-        case ErrorKind::Value: return "value";
-        case ErrorKind::Name: return "name";
-        case ErrorKind::Cad: return "cad";
-        case ErrorKind::Limit: return "limit";
+        case ErrorKind::Syntax:
+            return "syntax";
+        case ErrorKind::Unsupported:
+            return "unsupported";
+        case ErrorKind::Type:
+            return "type";
+        case ErrorKind::Value:
+            return "value";
+        case ErrorKind::Name:
+            return "name";
+        case ErrorKind::Cad:
+            return "cad";
+        case ErrorKind::Limit:
+            return "limit";
     }
     return "unknown";
 }
@@ -46,10 +53,10 @@ Expr::~Expr() {
 namespace {
 
 const std::set<std::string>& python_keywords() {
-    static const std::set<std::string> k = {"and", "as", "assert", "async", "await", "break", "class", "continue",
-                                            "def", "del", "elif", "else", "except", "finally", "for", "from",
-                                            "global", "if", "import", "in", "is", "lambda", "nonlocal", "not",
-                                            "or", "pass", "raise", "return", "try", "while", "with", "yield"};
+    static const std::set<std::string> k = {
+        "and",      "as",     "assert",  "async", "await", "break",  "class", "continue", "def",  "del",  "elif",
+        "else",     "except", "finally", "for",   "from",  "global", "if",    "import",   "in",   "is",   "lambda",
+        "nonlocal", "not",    "or",      "pass",  "raise", "return", "try",   "while",    "with", "yield"};
     return k;
 }
 
@@ -79,14 +86,16 @@ private:
     }
     bool is_name(const char* n) const { return peek().type == Tok::Name && peek().text == n; }
 
-    [[noreturn]] void fail(const Token& at, const std::string& msg) { throw ScriptError(ErrorKind::Syntax, at.pos, msg); }
+    [[noreturn]] void fail(const Token& at, const std::string& msg) {
+        throw ScriptError(ErrorKind::Syntax, at.pos, msg);
+    }
     [[noreturn]] void unexpected(const std::string& expected) {
         const Token& t = peek();
-        std::string got = t.type == Tok::End ? "end of program"
+        std::string got = t.type == Tok::End       ? "end of program"
                           : t.type == Tok::Newline ? "end of line"
-                          : t.type == Tok::Number ? "a number"
-                          : t.type == Tok::String ? "a string"
-                                                  : "'" + t.text + "'";
+                          : t.type == Tok::Number  ? "a number"
+                          : t.type == Tok::String  ? "a string"
+                                                   : "'" + t.text + "'";
         fail(t, "expected " + expected + ", got " + got);
     }
     void expect_op(const char* o) {
@@ -288,9 +297,9 @@ private:
         int trailers = 0;
         while (true) {
             if ((is_op(".") || is_op("(") || is_op("[")) && ++trailers > limits_.max_chain)
-                throw ScriptError(ErrorKind::Limit, peek().pos,
-                                  "method chain too long (limit " + std::to_string(limits_.max_chain) +
-                                      " attribute and call steps)");
+                throw ScriptError(
+                    ErrorKind::Limit, peek().pos,
+                    "method chain too long (limit " + std::to_string(limits_.max_chain) + " attribute and call steps)");
             if (is_op(".")) {
                 ++k_;
                 const Token& n = peek();
@@ -408,7 +417,8 @@ private:
                     return list;
                 }
                 break;
-            default: break;
+            default:
+                break;
         }
         unexpected("an expression");
     }
@@ -423,9 +433,9 @@ private:
 
 Program parse_program(std::string_view text, const ParseLimits& limits) {
     if (text.size() > limits.max_bytes)
-        throw ScriptError(ErrorKind::Limit, {1, 1},
-                          "program is " + std::to_string(text.size()) + " bytes; the limit is " +
-                              std::to_string(limits.max_bytes));
+        throw ScriptError(
+            ErrorKind::Limit, {1, 1},
+            "program is " + std::to_string(text.size()) + " bytes; the limit is " + std::to_string(limits.max_bytes));
     return Parser(tokenize(text), limits).run();
 }
 

@@ -58,15 +58,15 @@ private:
 };
 
 struct Batch {
-    int64_t rows = 0;     // B
-    int64_t points = 0;   // N
-    int64_t length = 0;   // T, the longest row
-    std::vector<float> xyz;         // (B, N, 3)
-    std::vector<int64_t> tokens;    // (B, T), short rows padded with the pad id
-    std::vector<uint8_t> real;      // (B, T), 1 for real tokens
-    std::vector<int64_t> targets;   // (B, T - 1): the next token, or -100 where there is none (padding)
-    int64_t target_count = 0;       // targets that are not -100
-    std::vector<size_t> examples;   // dataset index of each row
+    int64_t rows = 0;              // B
+    int64_t points = 0;            // N
+    int64_t length = 0;            // T, the longest row
+    std::vector<float> xyz;        // (B, N, 3)
+    std::vector<int64_t> tokens;   // (B, T), short rows padded with the pad id
+    std::vector<uint8_t> real;     // (B, T), 1 for real tokens
+    std::vector<int64_t> targets;  // (B, T - 1): the next token, or -100 where there is none (padding)
+    int64_t target_count = 0;      // targets that are not -100
+    std::vector<size_t> examples;  // dataset index of each row
 };
 
 // The permutation of [0, n) used in `epoch` (Fisher-Yates with our own bounded draws: the same bytes everywhere).
@@ -80,7 +80,6 @@ std::vector<std::array<float, 3>> draw_cloud(const data::Sample& sample, int poi
 // Micro-batch number `micro` of the run: rows are the examples at positions micro * B .. micro * B + B - 1 of
 // the concatenated epoch orders. `augment` false (validation) draws clouds without noise and reads examples
 // in file order.
-Batch make_batch(const Dataset& data, const TrainConfig& config, const SpecialIds& ids, uint64_t micro,
-                 bool augment);
+Batch make_batch(const Dataset& data, const TrainConfig& config, const SpecialIds& ids, uint64_t micro, bool augment);
 
 }  // namespace cadrecode::train

@@ -59,7 +59,9 @@ void for_each_field(TrainConfig& c, F&& f) {
     f("flops_budget", c.flops_budget);
 }
 
-const char* type_name(const json& v) { return v.type_name(); }
+const char* type_name(const json& v) {
+    return v.type_name();
+}
 
 template <class T>
 void read_value(const json& v, T& out, const std::string& where) {
@@ -102,8 +104,7 @@ TrainConfig parse_train_config(const std::string& json_text, const std::string& 
         read_value(j.at(key), field, path + ": " + key);
         rest.erase(key);
     });
-    if (!rest.empty())
-        throw std::runtime_error(path + ": " + rest.begin().key() + ": unknown training option");
+    if (!rest.empty()) throw std::runtime_error(path + ": " + rest.begin().key() + ": unknown training option");
     return base;
 }
 
@@ -134,7 +135,8 @@ void validate(const TrainConfig& c) {
     need(c.noise_prob >= 0 && c.noise_prob <= 1, "noise_prob: expected a probability in [0, 1]");
     need(c.max_tokens >= 3, "max_tokens: expected >= 3");
     need(c.device == "cpu" || c.device == "cuda", "device: expected cpu or cuda, got " + c.device);
-    need(c.dtype == "auto" || c.dtype == "fp32" || c.dtype == "bf16", "dtype: expected auto, fp32 or bf16, got " + c.dtype);
+    need(c.dtype == "auto" || c.dtype == "fp32" || c.dtype == "bf16",
+         "dtype: expected auto, fp32 or bf16, got " + c.dtype);
     need(c.log_every > 0, "log_every: expected > 0");
     need(c.val_every >= 0 && c.checkpoint_every >= 0 && c.recon_every >= 0, "*_every: expected >= 0");
     need(c.hidden_size >= 0 && c.layers >= 0 && c.heads >= 0 && c.kv_heads >= 0 && c.intermediate_size >= 0 &&

@@ -216,7 +216,9 @@ void plot_runs(const std::vector<RunCurves>& runs, const std::string& svg_path, 
     util::write_file_atomic(svg_path, s.str());
 }
 
-double PowerLaw::at(double flops) const { return e + a * std::pow(flops, -alpha); }
+double PowerLaw::at(double flops) const {
+    return e + a * std::pow(flops, -alpha);
+}
 
 PowerLaw fit_validation_curve(const RunCurves& run) {
     PowerLaw best;

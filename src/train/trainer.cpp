@@ -2,14 +2,14 @@
 // Free of libtorch: the step itself is cadrecode/model/train-step.h.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <thread>
-#include <algorithm>
 #include <sstream>
+#include <thread>
 
 #include "batch.h"
 #include "cadrecode/model/model.h"
@@ -28,7 +28,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 void say(const TrainCallbacks& cb, const std::string& line) {
     if (cb.log) cb.log(line);
@@ -133,8 +135,8 @@ text::Tokenizer resolve_tokenizer(const TrainConfig& c, const TrainCallbacks& cb
     if (!c.tokenizer.empty()) return text::Tokenizer::load(c.tokenizer);
     if (!c.init_from.empty()) return text::Tokenizer::load((fs::path(c.init_from) / "tokenizer.json").string());
     // A compact preset: a byte-level BPE trained on the training programs, as large as the preset's vocabulary.
-    say(cb, "training a " + std::to_string(vocab_size) + "-token BPE on " + std::to_string(programs.size()) +
-                " programs");
+    say(cb,
+        "training a " + std::to_string(vocab_size) + "-token BPE on " + std::to_string(programs.size()) + " programs");
     text::BpeTrainOptions o;
     o.vocab_size = vocab_size;
     return text::train_bpe(programs, o);
@@ -153,10 +155,10 @@ std::vector<std::string> read_programs(const std::vector<std::string>& paths) {
 void check_resumable(const TrainConfig& config, const fs::path& out) {
     const json saved = json::parse(train_config_json(read_train_config((out / "config.json").string())));
     const json given = json::parse(train_config_json(config));
-    static const std::set<std::string> may_change{
-        "out",          "data",        "val",           "device",           "threads",      "dtype",
-        "log_every",    "val_every",   "val_batches",   "recon_every",      "recon_samples", "checkpoint_every",
-        "time_limit_s", "stop_at",     "iterations",       "flops_budget"};
+    static const std::set<std::string> may_change{"out",          "data",        "val",           "device",
+                                                  "threads",      "dtype",       "log_every",     "val_every",
+                                                  "val_batches",  "recon_every", "recon_samples", "checkpoint_every",
+                                                  "time_limit_s", "stop_at",     "iterations",    "flops_budget"};
     for (auto it = saved.begin(); it != saved.end(); ++it)
         if (!may_change.count(it.key()) && given.value(it.key(), json()) != it.value())
             throw std::runtime_error((out / "config.json").string() + ": " + it.key() + ": the run was made with " +
@@ -229,11 +231,11 @@ fs::path write_final_model(const fs::path& out, const model::CadRecodeModel& m, 
     const fs::path model_dir = out / "model";
     m.save(model_dir.string());
     tokenizer.save((model_dir / "tokenizer.json").string());
-    util::write_file_atomic((model_dir / "training.json").string(),
-                            json{{"config", json::parse(train_config_json(config))},
-                                 {"state", state_json(state)},
-                                 {"final_loss", last_loss}}
-                                .dump(2));
+    util::write_file_atomic(
+        (model_dir / "training.json").string(),
+        json{
+            {"config", json::parse(train_config_json(config))}, {"state", state_json(state)}, {"final_loss", last_loss}}
+            .dump(2));
     return model_dir;
 }
 
@@ -245,8 +247,9 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     const fs::path resume_from = resume ? checkpoint_to_resume(config.out) : fs::path();
     if (resume && resume_from.empty()) say(cb, "no checkpoint in " + config.out + ": starting a new run");
     if (!resume && !checkpoint_to_resume(config.out).empty())
-        throw std::runtime_error(config.out + " holds a checkpoint of an earlier run: use --resume to continue it, "
-                                              "or another --out");
+        throw std::runtime_error(config.out +
+                                 " holds a checkpoint of an earlier run: use --resume to continue it, "
+                                 "or another --out");
     if (!resume_from.empty()) check_resumable(config, out);
     validate(config);
     model::check_device(config.device);  // before the data is loaded
@@ -273,8 +276,7 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     lo.dtype = "fp32";  // master weights in fp32; bf16 enters through autocast
     const bool cuda = config.device.rfind("cuda", 0) == 0;
     const bool bf16 = config.dtype == "bf16" || (config.dtype == "auto" && (cuda || model::cpu_has_bf16()));
-    lo.threads = config.threads != 0 ? config.threads
-                                     : (bf16 ? int(std::thread::hardware_concurrency()) : 1);
+    lo.threads = config.threads != 0 ? config.threads : (bf16 ? int(std::thread::hardware_concurrency()) : 1);
     model::CadRecodeModel m = make_model(config, tokenizer, ids, resume_from, lo);
     // Optimiser: AdamW; no weight decay on biases and norm weights (1-D tensors), as Hugging Face's Trainer.
     model::AdamWConfig adamw;
@@ -299,11 +301,14 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     // The resolved configuration, first thing in the log (habit 6).
     say(cb, "config: " + train_config_json(config, -1));
     say(cb, "model: " + std::to_string(m.parameter_count()) + " parameters, " + model::config_json(m.config()));
-    say(cb, std::string("precision: ") + (bf16 ? "bf16 autocast" : "fp32") + ", device " + m.device() +
-                ", threads " + std::to_string(trainer.threads()));
+    say(cb, std::string("precision: ") + (bf16 ? "bf16 autocast" : "fp32") + ", device " + m.device() + ", threads " +
+                std::to_string(trainer.threads()));
     if (state.step == 0)
-        log.write({{"event", "start"}, {"step", 0}, {"parameters", m.parameter_count()},
-                   {"train_programs", train_data.size()}, {"val_programs", val_data.size()},
+        log.write({{"event", "start"},
+                   {"step", 0},
+                   {"parameters", m.parameter_count()},
+                   {"train_programs", train_data.size()},
+                   {"val_programs", val_data.size()},
                    {"precision", bf16 ? "bf16" : "fp32"}});
 
     auto validate_loss = [&]() -> double {
@@ -353,8 +358,8 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         trainer.set_training(true);
         std::sort(cds.begin(), cds.end());
         const double median = cds.empty() ? -1 : cds[cds.size() / 2];
-        log.write({{"event", "reconstruct"}, {"step", state.step}, {"samples", n}, {"valid", valid},
-                   {"median_cd", median}});
+        log.write(
+            {{"event", "reconstruct"}, {"step", state.step}, {"samples", n}, {"valid", valid}, {"median_cd", median}});
         say(cb, "step " + std::to_string(state.step) + ": reconstructions valid " + std::to_string(valid) + "/" +
                     std::to_string(n) + ", median CD x1000 " + std::to_string(median));
     };
@@ -373,7 +378,10 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
     auto log_validation = [&]() {
         const double v = validate_loss();
         if (state.best_val < 0 || v < state.best_val) state.best_val = v;
-        log.write({{"event", "val"}, {"step", state.step}, {"val_loss", v}, {"flops", state.flops},
+        log.write({{"event", "val"},
+                   {"step", state.step},
+                   {"val_loss", v},
+                   {"flops", state.flops},
                    {"seconds", seconds_before + seconds_since(t_run)}});
         say(cb, "step " + std::to_string(state.step) + ": validation loss " + std::to_string(v));
     };
@@ -414,9 +422,15 @@ TrainResult train(const TrainConfig& config_in, bool resume, const TrainCallback
         rep.ms = seconds_since(t_step) * 1000.0;
         rep.tokens_per_s = double(targets) / (rep.ms / 1000.0);
         if (state.step % config.log_every == 0 || state.step == 1)
-            log.write({{"step", rep.step}, {"loss", rep.loss}, {"lr", rep.lr}, {"grad_norm", rep.grad_norm},
-                       {"tokens", targets}, {"tokens_per_s", rep.tokens_per_s}, {"ms", rep.ms},
-                       {"flops", state.flops}, {"seconds", seconds_before + seconds_since(t_run)}});
+            log.write({{"step", rep.step},
+                       {"loss", rep.loss},
+                       {"lr", rep.lr},
+                       {"grad_norm", rep.grad_norm},
+                       {"tokens", targets},
+                       {"tokens_per_s", rep.tokens_per_s},
+                       {"ms", rep.ms},
+                       {"flops", state.flops},
+                       {"seconds", seconds_before + seconds_since(t_run)}});
         if (cb.step) cb.step(rep);
 
         if (config.val_every > 0 && state.step % config.val_every == 0 && val_data.size() > 0) {

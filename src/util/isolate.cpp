@@ -76,14 +76,16 @@ IsolatedResult finish(Running& r, int status, const IsolateOptions& options) {
     } else if (WIFSIGNALED(status)) {
         out.status = IsolatedResult::Status::Crashed;
         const char* s = strsignal(WTERMSIG(status));
-        out.message = "worker killed by signal " + std::to_string(WTERMSIG(status)) + (s ? std::string(" (") + s + ")" : "");
+        out.message =
+            "worker killed by signal " + std::to_string(WTERMSIG(status)) + (s ? std::string(" (") + s + ")" : "");
     } else if (!r.data.empty() && r.data[0] == '+' && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         out.output = r.data.substr(1);
     } else {
         out.status = IsolatedResult::Status::Crashed;
         out.message = !r.data.empty() && r.data[0] == '-'
                           ? r.data.substr(1)
-                          : "worker exited with status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
+                          : "worker exited with status " +
+                                std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
                                 " without a complete report";
     }
     return out;
@@ -131,8 +133,10 @@ std::vector<IsolatedResult> run_isolated(size_t count, const IsolatedTask& task,
             if (rc > 0 && (pfds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
                 char buf[65536];
                 ssize_t n = ::read(r.fd, buf, sizeof buf);
-                if (n > 0) r.data.append(buf, static_cast<size_t>(n));
-                else if (n == 0 || errno != EINTR) finished = true;
+                if (n > 0)
+                    r.data.append(buf, static_cast<size_t>(n));
+                else if (n == 0 || errno != EINTR)
+                    finished = true;
             }
             if (!finished && Clock::now() >= r.kill_at) {
                 ::kill(r.pid, SIGKILL);

@@ -242,7 +242,8 @@ std::vector<IsolatedResult> WorkerPool::run(const std::vector<std::string>& requ
                 std::string why = "worker died";
                 if (WIFSIGNALED(status)) {
                     const char* s = strsignal(WTERMSIG(status));
-                    why = "worker killed by signal " + std::to_string(WTERMSIG(status)) + (s ? std::string(" (") + s + ")" : "");
+                    why = "worker killed by signal " + std::to_string(WTERMSIG(status)) +
+                          (s ? std::string(" (") + s + ")" : "");
                 } else if (WIFEXITED(status)) {
                     why = "worker exited with status " + std::to_string(WEXITSTATUS(status)) + " without a reply";
                 }

@@ -9,8 +9,8 @@
 #include "cadrecode/cad/guard.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
-#include "ranges.h"
 #include "progress.h"
+#include "ranges.h"
 
 namespace fs = std::filesystem;
 
@@ -26,17 +26,19 @@ struct CheckArgs {
     int show = 5;
 };
 
-
 }  // namespace
 
 Runner add_check_command(CLI::App& app) {
     auto args = std::make_shared<CheckArgs>();
-    CLI::App* cmd = app.add_subcommand("check", "Check many programs for validity (syntactic and CAD, as the CAD-Recode paper\n"
-                                                "counts it), each in an isolated worker; print a summary by reason.");
+    CLI::App* cmd = app.add_subcommand("check",
+                                       "Check many programs for validity (syntactic and CAD, as the CAD-Recode paper\n"
+                                       "counts it), each in an isolated worker; print a summary by reason.");
     cmd->add_option("inputs", args->inputs, "program files, or directories searched for *.py")->required();
     cmd->add_option("-j,--jobs", args->jobs, "worker processes")->capture_default_str()->check(workers_range());
     cmd->add_option("--json", args->json, "write a per-program JSON report here");
-    cmd->add_option("--time-limit", args->time_limit, "seconds per program before it is stopped")->capture_default_str()->check(time_limit_range());
+    cmd->add_option("--time-limit", args->time_limit, "seconds per program before it is stopped")
+        ->capture_default_str()
+        ->check(time_limit_range());
     cmd->add_option("--show", args->show, "invalid programs listed per reason")
         ->capture_default_str()
         ->check(in_range(0, 1e6, "a count"));
@@ -60,15 +62,16 @@ Runner add_check_command(CLI::App& app) {
         std::map<std::string, std::vector<const cad::JobOutcome*>> by_reason;
         size_t valid = 0, syntactic = 0;
         for (const auto& o : outcomes) {
-            if (o.result.valid()) ++valid;
+            if (o.result.valid())
+                ++valid;
             else {
                 by_reason[cad::verdict_name(o.result.verdict)].push_back(&o);
                 if (cad::is_syntactic_failure(o.result.verdict)) ++syntactic;
             }
         }
         size_t n = outcomes.size();
-        std::printf("checked %zu programs: %zu valid (%.2f%%), %zu invalid (%.2f%%: %zu syntactic, %zu CAD)\n", n, valid,
-                    100.0 * valid / n, n - valid, 100.0 * (n - valid) / n, syntactic, n - valid - syntactic);
+        std::printf("checked %zu programs: %zu valid (%.2f%%), %zu invalid (%.2f%%: %zu syntactic, %zu CAD)\n", n,
+                    valid, 100.0 * valid / n, n - valid, 100.0 * (n - valid) / n, syntactic, n - valid - syntactic);
         for (const auto& [reason, list] : by_reason) {
             std::printf("  %-17s %zu\n", reason.c_str(), list.size());
             for (int i = 0; i < std::min<int>(args->show, static_cast<int>(list.size())); ++i)

@@ -12,8 +12,8 @@
 #include "cadrecode/util/files.h"
 #include "cadrecode/util/isolate.h"
 #include "commands.h"
-#include "ranges.h"
 #include "progress.h"
+#include "ranges.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -121,7 +121,9 @@ Runner add_convert_deepcad_command(CLI::App& app) {
     cmd->add_flag("--no-quantize", args->no_quantize, "keep full precision instead of rounding to integers");
     cmd->add_flag("--gt-mesh", args->gt_mesh, "also write the ground-truth mesh (unrounded geometry) as binary STL");
     cmd->add_option("-j,--jobs", args->jobs, "worker processes")->capture_default_str()->check(workers_range());
-    cmd->add_option("--time-limit", args->time_limit, "seconds per program execution")->capture_default_str()->check(time_limit_range());
+    cmd->add_option("--time-limit", args->time_limit, "seconds per program execution")
+        ->capture_default_str()
+        ->check(time_limit_range());
     cmd->add_option("--show", args->show, "examples listed per kind of problem")
         ->capture_default_str()
         ->check(in_range(0, 1e6, "a count"));

@@ -10,8 +10,8 @@
 #include "cadrecode/report/eval-views.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
-#include "ranges.h"
 #include "progress.h"
+#include "ranges.h"
 
 namespace cadrecode::cli {
 
@@ -44,23 +44,25 @@ void print_token_limit_count(const std::string& pred_dir) {
         } catch (const std::exception&) {
         }
     }
-    std::printf("candidates that reached the token limit without ending (loops): %zu of %zu\n\n", at_limit,
-                candidates);
+    std::printf("candidates that reached the token limit without ending (loops): %zu of %zu\n\n", at_limit, candidates);
 }
 
-int evaluate_pattern(const EvalArgs& args, const std::string& pattern, const std::string& report, const std::string& title);
+int evaluate_pattern(const EvalArgs& args, const std::string& pattern, const std::string& report,
+                     const std::string& title);
 
 }  // namespace
 
 Runner add_eval_command(CLI::App& app) {
     auto a = std::make_shared<EvalArgs>();
     CLI::App* cmd = app.add_subcommand(
-        "eval", "Score predicted programs against ground-truth meshes with CAD-Recode's metrics: Chamfer distance\n"
-                "(8192 samples, x1000), exact IoU and invalidity ratio, best of k candidates chosen by CD to the\n"
-                "ground truth (the published oracle) and by CD to the input point cloud (deployable).");
+        "eval",
+        "Score predicted programs against ground-truth meshes with CAD-Recode's metrics: Chamfer distance\n"
+        "(8192 samples, x1000), exact IoU and invalidity ratio, best of k candidates chosen by CD to the\n"
+        "ground truth (the published oracle) and by CD to the input point cloud (deployable).");
     cmd->add_option("--pred", a->pred, "directory of predicted programs (with --model: where the model writes them)");
-    cmd->add_option("--model", a->model, "reconstruct every ground-truth mesh with this model first (cadrecode "
-                                         "reconstruct), then score the candidates; 'default' for the bundled model");
+    cmd->add_option("--model", a->model,
+                    "reconstruct every ground-truth mesh with this model first (cadrecode "
+                    "reconstruct), then score the candidates; 'default' for the bundled model");
     cmd->add_option("--tokenizer", a->tokenizer, "with --model: its tokenizer.json when the folder has none");
     cmd->add_option("--candidates", a->candidates, "with --model: candidates per shape (the ablation: 1 vs 10)")
         ->capture_default_str()
@@ -76,16 +78,22 @@ Runner add_eval_command(CLI::App& app) {
                     "with --model: a refinement budget in evaluations instead of seconds (machine-independent)")
         ->check(in_range(0, 1e8, "evaluations"));
     cmd->add_option("--gt", a->gt, "directory of ground-truth meshes <id>.stl/.obj/.ply/.off")->required();
-    CLI::Option* pattern_option = cmd->add_option("--candidates-pattern", a->pattern, "program names per sample; {id} is the mesh stem, * and ? wildcards")
-        ->capture_default_str();
+    CLI::Option* pattern_option = cmd->add_option("--candidates-pattern", a->pattern,
+                                                  "program names per sample; {id} is the mesh stem, * and ? wildcards")
+                                      ->capture_default_str();
     cmd->add_option("-j,--jobs", a->options.workers, "worker processes")->capture_default_str()->check(workers_range());
-    cmd->add_option("--report", a->report, "write samples.csv, samples.json, summary.md, cd.svg, iou.svg, index.html and views/<id>.html here");
+    cmd->add_option(
+        "--report", a->report,
+        "write samples.csv, samples.json, summary.md, cd.svg, iou.svg, index.html and views/<id>.html here");
     cmd->add_option("--samples", a->options.samples, "surface samples per mesh for CD")
         ->capture_default_str()
         ->check(in_range(1, 1e7, "samples"));
     cmd->add_option("--seed", a->options.seed, "seed of the surface sampling")->capture_default_str();
-    cmd->add_option("--time-limit", a->options.time_limit_s, "seconds per program")->capture_default_str()->check(time_limit_range());
-    cmd->add_flag("--no-renormalize", a->no_renormalize, "map the prediction with the ground truth's normalisation instead of its own");
+    cmd->add_option("--time-limit", a->options.time_limit_s, "seconds per program")
+        ->capture_default_str()
+        ->check(time_limit_range());
+    cmd->add_flag("--no-renormalize", a->no_renormalize,
+                  "map the prediction with the ground truth's normalisation instead of its own");
     cmd->add_flag("--no-iou", a->no_iou, "skip IoU (the slowest metric)");
     return [cmd, a, pattern_option]() -> int {
         if (!cmd->parsed()) return -1;
@@ -93,9 +101,11 @@ Runner add_eval_command(CLI::App& app) {
         if (!a->model.empty()) {
             // The model commands live in cadrecode-ml; it writes <id>.c<k>.py for every shape into --pred.
             if (a->pred.empty()) a->pred = (a->report.empty() ? std::string("eval-pred") : a->report + "/pred");
-            std::vector<std::string> args{"reconstruct", a->gt, "-o", a->pred, "--candidates",
-                                          std::to_string(a->candidates), "--seed", std::to_string(a->options.seed),
-                                          "--workers", std::to_string(a->options.workers)};
+            std::vector<std::string> args{"reconstruct",  a->gt,
+                                          "-o",           a->pred,
+                                          "--candidates", std::to_string(a->candidates),
+                                          "--seed",       std::to_string(a->options.seed),
+                                          "--workers",    std::to_string(a->options.workers)};
             if (a->model != "default") args.insert(args.end(), {"--model", a->model});
             if (!a->tokenizer.empty()) args.insert(args.end(), {"--tokenizer", a->tokenizer});
             if (a->points > 0) args.insert(args.end(), {"--points", std::to_string(a->points)});
@@ -124,7 +134,8 @@ Runner add_eval_command(CLI::App& app) {
 
 namespace {
 
-int evaluate_pattern(const EvalArgs& args, const std::string& pattern, const std::string& report, const std::string& title) {
+int evaluate_pattern(const EvalArgs& args, const std::string& pattern, const std::string& report,
+                     const std::string& title) {
     const EvalArgs* a = &args;
     if (!title.empty()) std::printf("## %s\n\n", title.c_str());
     std::string used = pattern;
@@ -143,7 +154,8 @@ int evaluate_pattern(const EvalArgs& args, const std::string& pattern, const std
         samples = eval::match_samples(a->pred, a->gt, used);
         without = count_without();
         if (without < samples.size())
-            std::fprintf(stderr, "eval: no <id>.py in %s; reading the candidates <id>.c<k>.py instead\n", a->pred.c_str());
+            std::fprintf(stderr, "eval: no <id>.py in %s; reading the candidates <id>.c<k>.py instead\n",
+                         a->pred.c_str());
     }
     // With --model the predictions are ours: a shape without one is invalid and counted so (IR), e.g. in the
     // refined table when no shape had a valid candidate. A folder the user named must hold something to score.
@@ -153,7 +165,8 @@ int evaluate_pattern(const EvalArgs& args, const std::string& pattern, const std
                                  std::to_string(samples.size()) + " ground-truth meshes in " + a->gt +
                                  " (expected <id>.py, or <id>.c<k>.py as `cadrecode reconstruct DIR` writes them; "
                                  "--candidates-pattern names others)");
-    std::fprintf(stderr, "eval: %zu samples, %zu without any candidate matching '%s'\n", samples.size(), without, used.c_str());
+    std::fprintf(stderr, "eval: %zu samples, %zu without any candidate matching '%s'\n", samples.size(), without,
+                 used.c_str());
     ProgressBar bar("eval", samples.size());
     size_t invalid = 0;
     auto results = eval::evaluate(samples, a->options, [&](size_t done, size_t, const eval::SampleResult& r) {

@@ -22,7 +22,9 @@ Runner add_facts_command(CLI::App& app) {
         "faces and edges by type, through holes (genus), mirror symmetries, and the program's structure.");
     cmd->add_option("program", a->program, "the .py program")->required()->check(CLI::ExistingFile);
     cmd->add_flag("--no-symmetry", a->no_symmetry, "skip the mirror-symmetry booleans");
-    cmd->add_option("--time-limit", a->time_limit, "seconds for executing the program")->capture_default_str()->check(time_limit_range());
+    cmd->add_option("--time-limit", a->time_limit, "seconds for executing the program")
+        ->capture_default_str()
+        ->check(time_limit_range());
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;
         qa::FactsOptions o;

@@ -10,8 +10,8 @@
 #include "cadrecode/data/shard.h"
 #include "cadrecode/gen/pipeline.h"
 #include "commands.h"
-#include "ranges.h"
 #include "progress.h"
+#include "ranges.h"
 
 namespace cadrecode::cli {
 
@@ -48,7 +48,9 @@ Runner add_generate_command(CLI::App& app) {
     cmd->add_option("--points", a->o.pipeline.points, "surface points per sample")
         ->capture_default_str()
         ->check(in_range(1, 100000, "points"));
-    cmd->add_option("--time-limit", a->o.pipeline.time_limit_s, "seconds per program")->capture_default_str()->check(time_limit_range());
+    cmd->add_option("--time-limit", a->o.pipeline.time_limit_s, "seconds per program")
+        ->capture_default_str()
+        ->check(time_limit_range());
     cmd->add_flag("--py", a->o.write_py, "also write every program as DIR/py/<shard>/<index>.py");
     cmd->add_flag("--resume", a->o.resume, "keep the shards that already exist and verify");
     cmd->add_flag("--no-dedup", a->no_dedup, "skip the cross-shard duplicate removal at the end");
@@ -117,9 +119,10 @@ Runner add_generate_command(CLI::App& app) {
                         (unsigned long long)sum.kept, a->o.jobs, rep.wall_s, double(sum.kept) / rep.wall_s,
                         double(sum.kept) / rep.wall_s / a->o.jobs);
         if (rep.merge_needed)
-            std::printf("part %s done: no cross-shard dedup was done; once every part has finished, run:\n"
-                        "  cadrecode generate --merge %s --out FINAL_DIR\n",
-                        a->shard.c_str(), a->out.c_str());
+            std::printf(
+                "part %s done: no cross-shard dedup was done; once every part has finished, run:\n"
+                "  cadrecode generate --merge %s --out FINAL_DIR\n",
+                a->shard.c_str(), a->out.c_str());
         return kExitOk;
     };
 }

@@ -38,7 +38,9 @@ Runner add_import_command(CLI::App& app) {
     cmd->add_option("--time-limit", a->o.time_limit_s, "seconds per program")
         ->capture_default_str()
         ->check(time_limit_range());
-    cmd->add_option("--show", a->show, "refused programs listed")->capture_default_str()->check(in_range(0, 1e6, "a count"));
+    cmd->add_option("--show", a->show, "refused programs listed")
+        ->capture_default_str()
+        ->check(in_range(0, 1e6, "a count"));
     return [cmd, a]() -> int {
         if (!cmd->parsed()) return -1;
         check_output_folder(a->out, "shard folder");

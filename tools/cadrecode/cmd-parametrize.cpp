@@ -10,8 +10,8 @@
 #include "cadrecode/edit/parametrize.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
-#include "ranges.h"
 #include "llm-options.h"
+#include "ranges.h"
 
 namespace cadrecode::cli {
 
@@ -59,7 +59,8 @@ Runner add_parametrize_command(CLI::App& app) {
         const cad::JobOutcome original = cad::run_guarded({cad::Job{a->program, source, "", ""}}, guard).at(0);
         if (!original.result.valid()) {
             const cad::ExecResult& r = original.result;
-            std::printf("%s\n", invalid_line(a->program, r.line, r.col, cad::verdict_name(r.verdict), r.message).c_str());
+            std::printf("%s\n",
+                        invalid_line(a->program, r.line, r.col, cad::verdict_name(r.verdict), r.message).c_str());
             std::fprintf(stderr, "parametrize: %s is not a valid program; nothing written\n", a->program.c_str());
             return kExitInvalid;
         }
@@ -82,9 +83,9 @@ Runner add_parametrize_command(CLI::App& app) {
         const double v0 = original.result.props.volume, v1 = again.result.props.volume;
         if (!again.result.valid() || std::abs(v1 - v0) > 1e-9 * std::max(1.0, std::abs(v0)))
             throw std::runtime_error(a->program + ": the parametrized program does not rebuild the original (" +
-                                     (again.result.valid() ? "volume " + std::to_string(v1) + " instead of " +
-                                                                 std::to_string(v0)
-                                                           : again.result.error_text()) +
+                                     (again.result.valid()
+                                          ? "volume " + std::to_string(v1) + " instead of " + std::to_string(v0)
+                                          : again.result.error_text()) +
                                      "); nothing written. Please report this program.");
         std::string text = notebook ? edit::notebook_json(p, a->program) : p.program();
         util::write_file_atomic(a->out, text);

@@ -37,8 +37,9 @@ Runner add_plot_runs_command(CLI::App& app) {
             curves.push_back(train::read_run_curves(r));
             const train::RunCurves& c = curves.back();
             if (c.train.empty())
-                throw std::runtime_error(r + "/log.jsonl: no step lines with \"flops\" (a run made before FLOPs were "
-                                             "logged)");
+                throw std::runtime_error(r +
+                                         "/log.jsonl: no step lines with \"flops\" (a run made before FLOPs were "
+                                         "logged)");
             const train::CurvePoint& last = c.train.back();
             std::printf("%-24s params %10lld  flops %.3e  seconds %8.0f  validation %s\n", c.name.c_str(),
                         static_cast<long long>(c.parameters), last.flops, last.seconds,

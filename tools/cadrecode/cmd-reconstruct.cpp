@@ -1,4 +1,5 @@
-// cadrecode reconstruct INPUT -o out.py [--step out.step] [--stl out.stl] [--candidates 10] [--points 256] [--model DIR]
+// cadrecode reconstruct INPUT -o out.py [--step out.step] [--stl out.stl] [--candidates 10] [--points 256] [--model
+// DIR]
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -8,8 +9,8 @@
 #include "cadrecode/recon/model-writer.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
-#include "ranges.h"
 #include "progress.h"
+#include "ranges.h"
 #include "refine-options.h"
 
 namespace cadrecode::cli {
@@ -45,26 +46,33 @@ Runner add_reconstruct_command(CLI::App& app) {
         "input's own units and position (--frame model: the model's +-100 frame, as training data and `eval`\n"
         "use); STEP/STL outputs are always in the input's frame.\n"
         "Exit codes: 0 a valid program was written, 1 no candidate was valid, 2 usage or I/O error.");
-    cmd->add_option("input", a->input, "mesh (.stl .obj .ply .off), solid (.step .stp .iges .igs .brep) or "
-                                       "point cloud (.ply .xyz .txt .npy); or a folder of them (then -o is a "
-                                       "folder that receives the chosen <id>.py, <id>.c<k>.py for every candidate "
-                                       "and <id>.json, as `eval` reads them)")
+    cmd->add_option("input", a->input,
+                    "mesh (.stl .obj .ply .off), solid (.step .stp .iges .igs .brep) or "
+                    "point cloud (.ply .xyz .txt .npy); or a folder of them (then -o is a "
+                    "folder that receives the chosen <id>.py, <id>.c<k>.py for every candidate "
+                    "and <id>.json, as `eval` reads them)")
         ->required()
         ->check(CLI::ExistingPath);
     cmd->add_option("-o,--out", a->out, "where to write the program (.py), or the candidates' folder")->required();
-    cmd->add_option("--step", a->step, "also write the solid as STEP, in the input's frame (a folder input: the "
-                                       "folder that receives <id>.step)");
-    cmd->add_option("--stl", a->stl, "also write the solid's tessellation as STL, in the input's frame (a folder "
-                                     "input: the folder that receives <id>.stl)");
+    cmd->add_option("--step", a->step,
+                    "also write the solid as STEP, in the input's frame (a folder input: the "
+                    "folder that receives <id>.step)");
+    cmd->add_option("--stl", a->stl,
+                    "also write the solid's tessellation as STL, in the input's frame (a folder "
+                    "input: the folder that receives <id>.stl)");
     cmd->add_option("--candidates", a->candidates, "test-time sampling: programs generated and compared")
         ->capture_default_str()
         ->check(in_range(1, 64, "a number of candidates"));
-    cmd->add_option("--points", a->points, "points per cloud given to the model (default: what the model was trained with, else 256)")
+    cmd->add_option("--points", a->points,
+                    "points per cloud given to the model (default: what the model was trained with, else 256)")
         ->check(in_range(0, 65536, "points"));
-    cmd->add_option("--model", a->model, "model folder (config.json, model.safetensors, tokenizer.json); default: "
-                                         "$CADRECODE_MODEL or the bundled " + std::string(CADRECODE_DEFAULT_MODEL_DIR));
-    cmd->add_option("--tokenizer", a->tokenizer,
-                    "tokenizer.json when the model folder has none (the published CAD-Recode v1.5 weights: Qwen2-1.5B's)");
+    cmd->add_option("--model", a->model,
+                    "model folder (config.json, model.safetensors, tokenizer.json); default: "
+                    "$CADRECODE_MODEL or the bundled " +
+                        std::string(CADRECODE_DEFAULT_MODEL_DIR));
+    cmd->add_option(
+        "--tokenizer", a->tokenizer,
+        "tokenizer.json when the model folder has none (the published CAD-Recode v1.5 weights: Qwen2-1.5B's)");
     cmd->add_option("--seed", a->seed, "seed of the point sampling (and of sampling decoders)")->capture_default_str();
     cmd->add_option("--temperature", a->temperature,
                     "0: greedy decoding (the published setting); default: the model's generation_config.json, else 0")
@@ -75,12 +83,15 @@ Runner add_reconstruct_command(CLI::App& app) {
         ->check(in_range(0, 1, "a probability"));
     cmd->add_option("--max-tokens", a->max_tokens, "maximum generated tokens per program (0: the model's default)")
         ->check(in_range(0, 1e7, "a number of tokens"));
-    cmd->add_option("--workers", a->workers, "isolated executor workers")->capture_default_str()->check(workers_range());
+    cmd->add_option("--workers", a->workers, "isolated executor workers")
+        ->capture_default_str()
+        ->check(workers_range());
     cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
     cmd->add_option("--dtype", a->dtype, "fp32, bf16 or auto")->capture_default_str();
     cmd->add_option("--json", a->json, "write a JSON report of every candidate here");
-    cmd->add_option("--frame", a->frame, "the program's numbers: input (the input's units and position) or model "
-                                         "(the +-100 frame the model writes; always so for a folder input)")
+    cmd->add_option("--frame", a->frame,
+                    "the program's numbers: input (the input's units and position) or model "
+                    "(the +-100 frame the model writes; always so for a folder input)")
         ->capture_default_str()
         ->check(CLI::IsMember({"input", "model"}));
     add_refine_options(cmd, a->refine, "--refine-seconds");
@@ -120,20 +131,26 @@ Runner add_reconstruct_command(CLI::App& app) {
         ro.refine = a->refine;
         if (folder) {
             if (!a->json.empty() || a->stream)
-                throw std::runtime_error("--json and --stream are for one input; " + a->input + " is a folder (each "
-                                         "result goes to " + a->out + "/<id>.json, each candidate to <id>.c<k>.py)");
+                throw std::runtime_error("--json and --stream are for one input; " + a->input +
+                                         " is a folder (each "
+                                         "result goes to " +
+                                         a->out + "/<id>.json, each candidate to <id>.c<k>.py)");
             std::unique_ptr<ProgressBar> bar;
             size_t valid = 0, total = 0, skipped = 0, errors = 0;
-            recon::reconstruct_folder(a->input, a->out, writer, ro, [&](const recon::FolderProgress& p) {
-                valid = p.with_valid, total = p.total, skipped = p.skipped, errors = p.errors;
-                if (a->quiet) return;
-                if (!bar) bar = std::make_unique<ProgressBar>("reconstruct", p.total);
-                bar->update(p.done, p.last_id);
-            }, recon::FolderOutputs{a->step, a->stl});
+            recon::reconstruct_folder(
+                a->input, a->out, writer, ro,
+                [&](const recon::FolderProgress& p) {
+                    valid = p.with_valid, total = p.total, skipped = p.skipped, errors = p.errors;
+                    if (a->quiet) return;
+                    if (!bar) bar = std::make_unique<ProgressBar>("reconstruct", p.total);
+                    bar->update(p.done, p.last_id);
+                },
+                recon::FolderOutputs{a->step, a->stl});
             if (bar) bar->finish();
-            std::printf("%s -> %s: %zu inputs, %zu reconstructed now with a valid candidate (<id>.py), %zu already "
-                        "done, %zu unreadable (see their .json)\n",
-                        a->input.c_str(), a->out.c_str(), total, valid, skipped, errors);
+            std::printf(
+                "%s -> %s: %zu inputs, %zu reconstructed now with a valid candidate (<id>.py), %zu already "
+                "done, %zu unreadable (see their .json)\n",
+                a->input.c_str(), a->out.c_str(), total, valid, skipped, errors);
             return kExitOk;
         }
         check_output_folder(a->out, "program");
@@ -144,26 +161,30 @@ Runner add_reconstruct_command(CLI::App& app) {
         std::unique_ptr<ProgressBar> bar;
         std::string stage;
         RefineBar refine_bar(ro.refine, a->quiet || a->stream);
-        const auto res = recon::reconstruct(input, writer, ro, [&](const std::string& s, size_t done, size_t total) {
-            if (a->quiet || a->stream || s == "refine") return;
-            if (s != stage) {
+        const auto res = recon::reconstruct(
+            input, writer, ro,
+            [&](const std::string& s, size_t done, size_t total) {
+                if (a->quiet || a->stream || s == "refine") return;
+                if (s != stage) {
+                    if (bar) bar->finish();
+                    stage = s;
+                    bar = std::make_unique<ProgressBar>(s, total);
+                }
+                bar->update(done);
+            },
+            [&](const refine::Progress& p) {
                 if (bar) bar->finish();
-                stage = s;
-                bar = std::make_unique<ProgressBar>(s, total);
-            }
-            bar->update(done);
-        }, [&](const refine::Progress& p) {
-            if (bar) bar->finish();
-            bar.reset();
-            return refine_bar(p);
-        });
+                bar.reset();
+                return refine_bar(p);
+            });
         if (bar) bar->finish();
         refine_bar.finish();
         if (a->stream) std::printf("\n");
         if (!a->json.empty()) util::write_file_atomic(a->json, recon::result_to_json(res));
         if (!res.ok()) {
-            std::fprintf(stderr, "%s: none of the %d generated programs is valid; the first one: %s\n", a->input.c_str(),
-                         a->candidates, res.candidates.empty() ? "-" : res.candidates[0].message.c_str());
+            std::fprintf(stderr, "%s: none of the %d generated programs is valid; the first one: %s\n",
+                         a->input.c_str(), a->candidates,
+                         res.candidates.empty() ? "-" : res.candidates[0].message.c_str());
             return kExitInvalid;
         }
         std::string program = res.program(), frame_note = "the +-100 model frame (--frame model)";
@@ -184,9 +205,10 @@ Runner add_reconstruct_command(CLI::App& app) {
             std::printf("  model      %s (%lld parameters, %s)\n", model_dir.c_str(),
                         (long long)lm.model.parameter_count(), lm.model.dtype().c_str());
             if (res.repaired())
-                std::printf("  candidates 0 valid of %d; candidate #%d repaired (one move away), CD x1000 to the input "
-                            "%.4f\n",
-                            int(res.candidates.size()), res.refined.start, res.refined.cd_before);
+                std::printf(
+                    "  candidates 0 valid of %d; candidate #%d repaired (one move away), CD x1000 to the input "
+                    "%.4f\n",
+                    int(res.candidates.size()), res.refined.start, res.refined.cd_before);
             else
                 std::printf("  candidates %d valid of %d; chosen #%d, CD x1000 to the input %.4f\n", res.valid_count(),
                             int(res.candidates.size()), res.best, res.candidates[size_t(res.best)].cd);
@@ -194,12 +216,13 @@ Runner add_reconstruct_command(CLI::App& app) {
                 std::printf("  refined    CD x1000 %.4f -> %.4f (%zu evaluations, %.1f s)%s\n", res.refined.cd_before,
                             res.cd(), res.refined.evaluations, res.refined.seconds,
                             res.improved() ? "" : "; no better program found, the candidate is kept");
-            std::printf("  time ms    sample %.0f, generate %.0f (prefill %.0f, %zu tokens max), execute and score %.0f, "
-                        "refine %.0f, total %.0f\n",
-                        res.sample_ms, res.write_ms, writer.last_prefill_ms,
-                        writer.last_tokens.empty() ? size_t(0)
-                                                   : *std::max_element(writer.last_tokens.begin(), writer.last_tokens.end()),
-                        res.score_ms, res.refine_ms, res.total_ms);
+            std::printf(
+                "  time ms    sample %.0f, generate %.0f (prefill %.0f, %zu tokens max), execute and score %.0f, "
+                "refine %.0f, total %.0f\n",
+                res.sample_ms, res.write_ms, writer.last_prefill_ms,
+                writer.last_tokens.empty() ? size_t(0)
+                                           : *std::max_element(writer.last_tokens.begin(), writer.last_tokens.end()),
+                res.score_ms, res.refine_ms, res.total_ms);
             if (!a->step.empty()) std::printf("  STEP       %s\n", a->step.c_str());
             if (!a->stl.empty()) std::printf("  STL        %s\n", a->stl.c_str());
         }

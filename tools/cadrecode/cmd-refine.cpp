@@ -34,8 +34,9 @@ Runner add_refine_command(CLI::App& app) {
         "the best program given. Several programs (candidates of one input) are refined from the best few.\n"
         "Exit codes: 0 a program was written, 1 no given program is valid, 2 usage or I/O error.");
     cmd->add_option("program", a->program, "the .py program to refine")->required()->check(CLI::ExistingFile);
-    cmd->add_option("input", a->input, "mesh (.stl .obj .ply .off), solid (.step .stp .iges .igs .brep) or point cloud "
-                                       "(.ply .xyz .txt .npy)")
+    cmd->add_option("input", a->input,
+                    "mesh (.stl .obj .ply .off), solid (.step .stp .iges .igs .brep) or point cloud "
+                    "(.ply .xyz .txt .npy)")
         ->required()
         ->check(CLI::ExistingFile);
     cmd->add_option("-o,--out", a->out, "where to write the refined program (.py)")->required();

@@ -11,8 +11,8 @@
 #include "cadrecode/text/tokenizer.h"
 #include "cadrecode/util/files.h"
 #include "commands.h"
-#include "ranges.h"
 #include "progress.h"
+#include "ranges.h"
 
 namespace fs = std::filesystem;
 
@@ -40,7 +40,6 @@ struct TokenizerArgs {
 std::string read_stdin() {
     return std::string(std::istreambuf_iterator<char>(std::cin), {});
 }
-
 
 // Tokens per text: mean, median, max, and encoding time.
 void print_counts(const char* label, const text::Tokenizer& tok, const std::vector<std::string>& texts) {

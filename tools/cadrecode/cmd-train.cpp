@@ -46,7 +46,8 @@ Runner add_train_command(CLI::App& app) {
         "--resume override it: data paths, device, threads, logging, stopping rules, iterations).");
     auto bind = [&](const std::string& name, auto train::TrainConfig::*member, const std::string& help) {
         CLI::Option* o = cmd->add_option(name, typed.get()->*member, help);
-        fields->push_back({o, [member](train::TrainConfig& to, const train::TrainConfig& from) { to.*member = from.*member; }});
+        fields->push_back(
+            {o, [member](train::TrainConfig& to, const train::TrainConfig& from) { to.*member = from.*member; }});
         return o;
     };
     cmd->add_option("--config", *config_file, "JSON file with any TrainConfig field; options typed here override it");
@@ -70,7 +71,8 @@ Runner add_train_command(CLI::App& app) {
     bind("--grad-accum", &train::TrainConfig::grad_accum, "micro-batches per step (default 2)");
     bind("--points", &train::TrainConfig::points, "points per cloud (default 256; 128 for the ablation)");
     bind("--dense-points", &train::TrainConfig::dense_points,
-         "dense points kept in memory per sample, a prefix of the stored ones (0: all; 2048 fits 300k samples in 3.7 GB)");
+         "dense points kept in memory per sample, a prefix of the stored ones (0: all; 2048 fits 300k samples in 3.7 "
+         "GB)");
     bind("--max-tokens", &train::TrainConfig::max_tokens, "longer programs are skipped (default 1024)");
     bind("--device", &train::TrainConfig::device, "cpu or cuda (default cpu)");
     bind("--dtype", &train::TrainConfig::dtype, "fp32, bf16 (autocast) or auto (default)");
@@ -78,14 +80,18 @@ Runner add_train_command(CLI::App& app) {
     bind("--seed", &train::TrainConfig::seed, "seed of the initialisation and the data order (default 0)");
     bind("--log-every", &train::TrainConfig::log_every, "steps between log lines (default 1)");
     bind("--val-every", &train::TrainConfig::val_every, "steps between validation losses (default 500)");
-    bind("--val-batches", &train::TrainConfig::val_batches, "micro-batches of validation data per validation (default 4)");
-    bind("--recon-every", &train::TrainConfig::recon_every, "steps between reconstructions of validation shapes (0: never)");
-    bind("--recon-samples", &train::TrainConfig::recon_samples, "validation shapes reconstructed each time (default 4)");
+    bind("--val-batches", &train::TrainConfig::val_batches,
+         "micro-batches of validation data per validation (default 4)");
+    bind("--recon-every", &train::TrainConfig::recon_every,
+         "steps between reconstructions of validation shapes (0: never)");
+    bind("--recon-samples", &train::TrainConfig::recon_samples,
+         "validation shapes reconstructed each time (default 4)");
     bind("--checkpoint-every", &train::TrainConfig::checkpoint_every, "steps between checkpoints (default 500)");
     bind("--time-limit", &train::TrainConfig::time_limit_s, "seconds of training, then checkpoint and stop (0: none)");
     bind("--flops-budget", &train::TrainConfig::flops_budget,
          "stop with a checkpoint once this many model FLOPs are spent (scaling studies; 0: none)");
-    bind("--stop-at", &train::TrainConfig::stop_at, "stop after this step with a checkpoint; the schedule is unchanged");
+    bind("--stop-at", &train::TrainConfig::stop_at,
+         "stop after this step with a checkpoint; the schedule is unchanged");
     cmd->add_flag("--resume", *resume, "continue the run in --out from its checkpoint");
     return [cmd, typed, fields, config_file, resume]() -> int {
         if (!cmd->parsed()) return -1;
@@ -94,7 +100,8 @@ Runner add_train_command(CLI::App& app) {
         train::TrainConfig config;
         const std::string saved = (std::filesystem::path(typed->out) / "config.json").string();
         if (*resume && !std::filesystem::exists(saved))
-            throw std::runtime_error("train --resume: " + typed->out + " holds no run to resume (no config.json); "
+            throw std::runtime_error("train --resume: " + typed->out +
+                                     " holds no run to resume (no config.json); "
                                      "start the run without --resume");
         if (*resume)
             config = train::read_train_config(saved);
@@ -115,10 +122,11 @@ Runner add_train_command(CLI::App& app) {
                              r.ms);
         };
         const train::TrainResult res = train::train(config, *resume, cb);
-        std::printf("%s after %lld steps: loss %.4f%s; model in %s\n", res.stopped_early ? "stopped" : "finished",
-                    (long long)res.steps, res.final_loss,
-                    res.best_val_loss >= 0 ? (", best validation loss " + std::to_string(res.best_val_loss)).c_str() : "",
-                    res.model_dir.c_str());
+        std::printf(
+            "%s after %lld steps: loss %.4f%s; model in %s\n", res.stopped_early ? "stopped" : "finished",
+            (long long)res.steps, res.final_loss,
+            res.best_val_loss >= 0 ? (", best validation loss " + std::to_string(res.best_val_loss)).c_str() : "",
+            res.model_dir.c_str());
         return kExitOk;
     };
 }

@@ -44,9 +44,10 @@ int exec_model_tool(char** argv) {
 int main(int argc, char** argv) {
     if (argc > 1 && is_model_command(argv[1])) return exec_model_tool(argv);
 
-    CLI::App app{"cadrecode: reverse-engineer CAD into CAD-Recode CadQuery programs, and run, check, refine, generate and\n"
-                 "evaluate them, without Python.\n"
-                 "Exit codes: 0 ok, 1 invalid input program(s), 2 usage or I/O error."};
+    CLI::App app{
+        "cadrecode: reverse-engineer CAD into CAD-Recode CadQuery programs, and run, check, refine, generate and\n"
+        "evaluate them, without Python.\n"
+        "Exit codes: 0 ok, 1 invalid input program(s), 2 usage or I/O error."};
     app.require_subcommand(1);
     app.set_version_flag("--version", "cadrecode 0.1.0");
     std::vector<cadrecode::cli::Runner> runners;

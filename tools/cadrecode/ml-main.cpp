@@ -3,8 +3,9 @@
 #include "commands.h"
 
 int main(int argc, char** argv) {
-    CLI::App app{"cadrecode (model commands): reconstruct and train.\n"
-                 "Exit codes: 0 ok, 1 no valid result, 2 usage or I/O error."};
+    CLI::App app{
+        "cadrecode (model commands): reconstruct and train.\n"
+        "Exit codes: 0 ok, 1 no valid result, 2 usage or I/O error."};
     app.name("cadrecode");
     app.require_subcommand(1);
     app.set_version_flag("--version", "cadrecode 0.1.0");

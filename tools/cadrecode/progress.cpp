@@ -7,7 +7,11 @@
 namespace cadrecode::cli {
 
 ProgressBar::ProgressBar(std::string label, size_t total)
-    : label_(std::move(label)), total_(total), tty_(::isatty(2) != 0), start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : label_(std::move(label)),
+      total_(total),
+      tty_(::isatty(2) != 0),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
 
 void ProgressBar::update(size_t done, const std::string& note) {
     auto now = std::chrono::steady_clock::now();
@@ -23,8 +27,8 @@ void ProgressBar::update(size_t done, const std::string& note) {
     std::string bar(filled, '#');
     bar += std::string(width - filled, '.');
     if (tty_) {
-        std::fprintf(stderr, "\r%s [%s] %zu/%zu %.1f/s eta %.0fs %s\033[K", label_.c_str(), bar.c_str(), done, total_, rate, eta,
-                     note.c_str());
+        std::fprintf(stderr, "\r%s [%s] %zu/%zu %.1f/s eta %.0fs %s\033[K", label_.c_str(), bar.c_str(), done, total_,
+                     rate, eta, note.c_str());
     } else {
         std::fprintf(stderr, "%s %zu/%zu %.1f/s eta %.0fs %s\n", label_.c_str(), done, total_, rate, eta, note.c_str());
     }

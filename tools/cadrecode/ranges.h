@@ -38,6 +38,8 @@ inline CLI::Validator time_limit_range(bool zero_is_none = false) {
 }
 
 // Worker processes: at least one, at most 256 (each holds an OCCT process; more only thrash).
-inline CLI::Validator workers_range() { return in_range(1, 256, "a number of worker processes"); }
+inline CLI::Validator workers_range() {
+    return in_range(1, 256, "a number of worker processes");
+}
 
 }  // namespace cadrecode::cli

@@ -42,7 +42,8 @@ public:
     bool operator()(const refine::Progress& p) {
         if (quiet_) return true;
         const bool evals = o_.max_evaluations > 0;
-        if (!bar_) bar_ = std::make_unique<ProgressBar>("refine", evals ? o_.max_evaluations : size_t(o_.seconds * 1000));
+        if (!bar_)
+            bar_ = std::make_unique<ProgressBar>("refine", evals ? o_.max_evaluations : size_t(o_.seconds * 1000));
         char note[96];
         std::snprintf(note, sizeof note, "%zu evaluations, objective %.3f (start: CD %.3f)", p.evaluations,
                       std::isfinite(p.best_now) ? p.best_now : -1.0, p.best_before);

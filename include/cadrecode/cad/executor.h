@@ -84,10 +84,10 @@ private:
 };
 
 struct ExecOptions {
-    double time_limit_s = 3.0;       // cooperative limit inside OCCT operations; <= 0 disables it
+    double time_limit_s = 3.0;  // cooperative limit inside OCCT operations; <= 0 disables it
     std::string result_variable = "r";
-    bool check = true;               // run the CAD validity checks (BRepCheck, volume)
-    bool tessellate = true;          // mesh the result like CadQuery's tessellate(0.001, 0.1)
+    bool check = true;       // run the CAD validity checks (BRepCheck, volume)
+    bool tessellate = true;  // mesh the result like CadQuery's tessellate(0.001, 0.1)
     // Exact volume, area and box (Properties) and the volume > 0 check. Only with check = false may this be
     // turned off (the refinement's cheap evaluations): then props holds only solids and faces.
     bool properties = true;

@@ -18,8 +18,8 @@
 namespace cadrecode::cad {
 
 struct Job {
-    std::string name;    // shown in reports; usually the file path
-    std::string source;  // the program text
+    std::string name;      // shown in reports; usually the file path
+    std::string source;    // the program text
     std::string step_out;  // write STEP here when the result is valid (optional)
     std::string stl_out;   // write binary STL here when the result is valid (optional)
     // The files are written after the similarity p' = p * out_scale + out_offset (reconstruction maps the
@@ -31,16 +31,16 @@ struct Job {
 
 struct JobOutcome {
     std::string name;
-    ExecResult result;          // shape and mesh are not carried across the process boundary
-    double wall_ms = 0.0;       // including the fork
-    std::string output_error;   // a STEP/STL file that could not be written
+    ExecResult result;         // shape and mesh are not carried across the process boundary
+    double wall_ms = 0.0;      // including the fork
+    std::string output_error;  // a STEP/STL file that could not be written
 };
 
 struct GuardOptions {
     ExecOptions exec;
     int workers = 1;
-    double grace_s = 1.0;          // the hard kill comes this long after exec.time_limit_s
-    size_t memory_limit_mb = 8192; // address-space limit of a worker; 0 for none
+    double grace_s = 1.0;           // the hard kill comes this long after exec.time_limit_s
+    size_t memory_limit_mb = 8192;  // address-space limit of a worker; 0 for none
     // Runs in the worker before each program (per-worker setup; the tests use it to simulate crashes).
     std::function<void(const Job&)> worker_hook;
 };

@@ -57,9 +57,9 @@ struct SampleResult {
     std::string id;
     std::string error;  // the sample could not be scored at all (unreadable ground truth, worker crash)
     std::vector<CandidateScore> candidates;
-    int oracle = -1;        // index of the candidate chosen by CD against the ground truth
-    int by_input = -1;      // index chosen by CD against the input point cloud
-    double floor_cd = -1;   // x1000, two samplings of the ground truth
+    int oracle = -1;       // index of the candidate chosen by CD against the ground truth
+    int by_input = -1;     // index chosen by CD against the input point cloud
+    double floor_cd = -1;  // x1000, two samplings of the ground truth
 };
 
 // Pairs ground-truth meshes (.stl .obj .ply .off in gt_dir) with programs in pred_dir named by `pattern`,
@@ -78,13 +78,13 @@ enum class Selection { Oracle, ByInput };
 
 struct Summary {
     size_t samples = 0;
-    size_t invalid = 0;     // no valid candidate (or the sample failed)
-    double ir = 0;          // percent
+    size_t invalid = 0;                 // no valid candidate (or the sample failed)
+    double ir = 0;                      // percent
     double cd_mean = 0, cd_median = 0;  // x1000, over valid samples
-    double iou_mean = 0;    // percent, over valid samples with an IoU
-    size_t iou_count = 0;   // samples that have an IoU (0 when IoU was not computed)
+    double iou_mean = 0;                // percent, over valid samples with an IoU
+    size_t iou_count = 0;               // samples that have an IoU (0 when IoU was not computed)
     double floor_mean = 0, floor_median = 0;
-    double candidates_valid = 0;  // share of all candidates that were valid, percent
+    double candidates_valid = 0;                        // share of all candidates that were valid, percent
     std::map<cad::Verdict, size_t> candidate_verdicts;  // every candidate of the scored samples, by verdict
     size_t unscored = 0;  // samples that could not be scored at all (SampleResult::error), among `invalid`
 };

@@ -19,28 +19,27 @@
 namespace cadrecode::gen {
 
 struct ImportOptions {
-    uint32_t points = 8192;     // dense surface samples per sample (as `generate`)
-    uint32_t per_shard = 1000;  // samples per shard
-    double time_limit_s = 10.0; // per program, inside the executor (the worker is killed 5 s later)
-    bool normalize = false;     // rewrite into the +-100 integer frame first
-    uint64_t seed = 0;          // surface sampling
-    int jobs = 1;               // worker processes
+    uint32_t points = 8192;      // dense surface samples per sample (as `generate`)
+    uint32_t per_shard = 1000;   // samples per shard
+    double time_limit_s = 10.0;  // per program, inside the executor (the worker is killed 5 s later)
+    bool normalize = false;      // rewrite into the +-100 integer frame first
+    uint64_t seed = 0;           // surface sampling
+    int jobs = 1;                // worker processes
 };
 
 struct ImportReport {
     size_t programs = 0;  // .py files found
     size_t kept = 0;
     size_t duplicates = 0;
-    std::map<std::string, size_t> reasons;           // why the others were refused -> count
-    std::vector<std::string> refused;                // "<file>: <reason>" for each refused program
-    std::vector<std::string> shards;                 // the shard files written
+    std::map<std::string, size_t> reasons;  // why the others were refused -> count
+    std::vector<std::string> refused;       // "<file>: <reason>" for each refused program
+    std::vector<std::string> shards;        // the shard files written
 };
 
 // Imports every .py file of `inputs` (files, or folders searched recursively) into `out_dir` (created) as
 // shard-XXXXX-of-YYYYY.crs. Throws std::runtime_error when an input does not exist, when nothing is found,
 // or when `out_dir` already holds shards (never mixed with another corpus). `progress(done, total)`.
 ImportReport import_programs(const std::vector<std::string>& inputs, const std::string& out_dir,
-                             const ImportOptions& options,
-                             const std::function<void(size_t, size_t)>& progress = {});
+                             const ImportOptions& options, const std::function<void(size_t, size_t)>& progress = {});
 
 }  // namespace cadrecode::gen

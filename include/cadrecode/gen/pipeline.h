@@ -17,8 +17,8 @@ namespace cadrecode::gen {
 
 struct PipelineOptions {
     GeneratorOptions generator;
-    uint32_t points = 8192;             // dense surface samples per sample
-    double time_limit_s = 2.0;          // per program, inside the executor
+    uint32_t points = 8192;     // dense surface samples per sample
+    double time_limit_s = 2.0;  // per program, inside the executor
     // Each attempt runs in a long-lived child process killed after this many seconds (then rejected as
     // "timeout"; a crash is rejected as "crash"): OCCT's ShapeUpgrade_UnifySameDomain (CadQuery's clean())
     // does not see the executor's limit and ran for hours on a few generated programs.

@@ -51,8 +51,8 @@ public:
 // What a reconstruction starts from: a surface mesh (meshes and B-rep files) or a bare point cloud.
 struct Input {
     std::string path;
-    geometry::Mesh mesh;           // empty for point-cloud inputs
-    geometry::PointCloud cloud;    // empty for mesh inputs
+    geometry::Mesh mesh;             // empty for point-cloud inputs
+    geometry::PointCloud cloud;      // empty for mesh inputs
     std::string length_unit = "MM";  // a STEP file's own unit (its numbers are kept in it); MM otherwise
     bool is_mesh() const { return !mesh.triangles.empty(); }
 };
@@ -62,8 +62,8 @@ constexpr std::size_t kMinInputPoints = 32;
 
 // The points every candidate is scored against, in the input's normalised frame `frame`: dense_points
 // surface samples of a mesh, or a fixed random subset of a larger cloud (seeded).
-std::vector<geometry::Vec3> reference_points(const Input& input, const geometry::Normalization& frame,
-                                             int dense_points, uint64_t seed);
+std::vector<geometry::Vec3> reference_points(const Input& input, const geometry::Normalization& frame, int dense_points,
+                                             uint64_t seed);
 // "CD x1000 to the input" (refine::kInputFrameCdScale) of a surface in the same frame, sampled as
 // reconstruct samples a candidate: what reconstruct, refine and view print.
 double cd_to_input(const geometry::Mesh& surface, const std::vector<geometry::Vec3>& reference, uint64_t seed);
@@ -74,9 +74,9 @@ double cd_to_input(const geometry::Mesh& surface, const std::vector<geometry::Ve
 Input read_input(const std::string& path);
 
 struct ReconstructOptions {
-    int candidates = 10;        // test-time sampling: one point cloud, and one program, per candidate
-    int points = 256;           // points per cloud given to the model
-    int dense_points = 8192;    // surface samples before furthest point sampling, and for scoring
+    int candidates = 10;      // test-time sampling: one point cloud, and one program, per candidate
+    int points = 256;         // points per cloud given to the model
+    int dense_points = 8192;  // surface samples before furthest point sampling, and for scoring
     uint64_t seed = 0;
     double time_limit_s = 3.0;  // per candidate program (the reference pipeline's limit)
     int workers = 2;            // isolated executor workers
@@ -93,18 +93,18 @@ struct ReconstructOptions {
 struct CandidateResult {
     std::string program;
     cad::Verdict verdict = cad::Verdict::Valid;
-    bool unscorable = false;  // valid, but its surface could not be measured against the input (message)
-    std::string message;   // why it is invalid; empty when valid
-    double cd = -1;        // x1000, in the unit-cube scale, against the input's points; -1 when invalid
+    bool unscorable = false;   // valid, but its surface could not be measured against the input (message)
+    std::string message;       // why it is invalid; empty when valid
+    double cd = -1;            // x1000, in the unit-cube scale, against the input's points; -1 when invalid
     bool token_limit = false;  // the writer stopped at its token limit (ProgramWriter::stopped_at_limit)
 };
 
 struct ReconstructResult {
     std::vector<CandidateResult> candidates;
-    int best = -1;                      // index of the chosen candidate; -1 when none is valid
-    geometry::Normalization frame;      // input -> model frame [-1, 1]
-    std::string length_unit = "MM";     // the input's unit: STEP outputs declare it
-    refine::RefineResult refined;       // when refinement ran (refined.ok())
+    int best = -1;                   // index of the chosen candidate; -1 when none is valid
+    geometry::Normalization frame;   // input -> model frame [-1, 1]
+    std::string length_unit = "MM";  // the input's unit: STEP outputs declare it
+    refine::RefineResult refined;    // when refinement ran (refined.ok())
     double sample_ms = 0, write_ms = 0, score_ms = 0, refine_ms = 0, total_ms = 0;  // score: execute + score
 
     bool ok() const { return best >= 0 || repaired(); }
@@ -169,7 +169,8 @@ struct FolderProgress {
     std::string last_id;
 };
 size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir, ProgramWriter& writer,
-                          const ReconstructOptions& options, const std::function<void(const FolderProgress&)>& progress = {},
+                          const ReconstructOptions& options,
+                          const std::function<void(const FolderProgress&)>& progress = {},
                           const FolderOutputs& outputs = {});
 
 // One JSON object describing the run (candidates, verdicts, CDs, timings, chosen index).

@@ -46,10 +46,10 @@ inline constexpr double kProgramFrame = 100.0;
 inline constexpr double kInputFrameCdScale = 0.25 * 1000.0;
 
 struct ScorerOptions {
-    int workers = 2;               // worker processes
-    double time_limit_s = 3.0;     // per program, exact scores (the executor's limit); the hard kill comes 2 s later
+    int workers = 2;            // worker processes
+    double time_limit_s = 3.0;  // per program, exact scores (the executor's limit); the hard kill comes 2 s later
     double search_time_limit_s = 1.0;  // per program, cheap evaluations (the hard kill comes 1 s later)
-    size_t memory_limit_mb = 8192; // per worker
+    size_t memory_limit_mb = 8192;     // per worker
     // Surface samples of a cheap evaluation per unit of area in the model frame (clamped to 512..8192): a
     // fixed density, not a fixed count, so that the distance's sampling floor does not reward a smaller
     // surface (with a fixed count, a box 1 % too small scores better than the right one).
@@ -129,7 +129,7 @@ struct StartReport {
     int program = -1;          // index into the programs given to refine()
     double exact_before = -1;  // exact CD of the start
     double quick_before = -1, quick_after = -1;
-    double exact_after = -1;   // exact CD of its refined program (-1 when not scored or invalid)
+    double exact_after = -1;  // exact CD of its refined program (-1 when not scored or invalid)
     size_t evaluations = 0;
     bool converged = false;
 };
@@ -145,19 +145,19 @@ struct Progress {
 using ProgressFn = std::function<bool(const Progress&)>;
 
 struct RefineResult {
-    std::string program;        // the refined program (the best start's own text when nothing improved it)
-    int start = -1;             // which of the given programs it came from; -1 when none was valid
-    double cd_before = -1;      // exact CD of the best valid start
-    double cd_after = -1;       // exact CD of `program` (<= cd_before)
+    std::string program;    // the refined program (the best start's own text when nothing improved it)
+    int start = -1;         // which of the given programs it came from; -1 when none was valid
+    double cd_before = -1;  // exact CD of the best valid start
+    double cd_after = -1;   // exact CD of `program` (<= cd_before)
     double objective_before = -1, objective_after = -1;  // the exact objective (Score::objective)
     size_t evaluations = 0, invalid_evaluations = 0, worker_restarts = 0;
-    double seconds = 0;         // search and final scoring
+    double seconds = 0;  // search and final scoring
     bool cancelled = false;
-    bool repaired = false;      // no given program was valid: the start is one a single move away from one
-                                // (`start` names it; cd_before is the repaired program's)
+    bool repaired = false;                 // no given program was valid: the start is one a single move away from one
+                                           // (`start` names it; cd_before is the repaired program's)
     size_t checks = 0, failed_checks = 0;  // improvements checked with BRepCheck, and those that failed it
-    size_t fallbacks = 0;       // starts whose final program failed the exact checks (BRepCheck, which the
-                                // cheap evaluation skips) and fell back to an earlier program of their search
+    size_t fallbacks = 0;                  // starts whose final program failed the exact checks (BRepCheck, which the
+                           // cheap evaluation skips) and fell back to an earlier program of their search
     std::vector<MoveStats> moves;
     std::vector<StartReport> starts;
     bool ok() const { return start >= 0; }

@@ -46,8 +46,8 @@ struct ViewOptions {
 // sampled with the seed; or a point cloud .ply/.xyz/.txt/.npy),
 // runs the program under the executor's guards, and computes the metrics in the input's frame, exactly as
 // `reconstruct` scores a candidate: validity, volume, faces, CD x1000 to the input (recon::cd_to_input, with
-// its floor, the input against itself), and IoU when the input is a mesh. Throws std::runtime_error naming the file for unreadable inputs; an invalid program is
-// shown as such (its verdict and message), not thrown.
+// its floor, the input against itself), and IoU when the input is a mesh. Throws std::runtime_error naming the file for
+// unreadable inputs; an invalid program is shown as such (its verdict and message), not thrown.
 ViewData make_view(const std::string& input_path, const std::string& program_path, const ViewOptions& options = {});
 
 // make_view() then view_html(), written atomically to out_path.

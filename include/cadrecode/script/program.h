@@ -90,10 +90,10 @@ struct ImportName {
 struct Stmt {
     StmtKind kind;
     SourcePos pos;
-    std::vector<ImportName> imports;  // Import
-    bool star_import = false;         // from m import *
-    std::vector<std::string> targets; // Assign: a=b=expr binds every target; AugAssign: one target
-    std::string op;                   // AugAssign operator without '=' ("+", "-", "*", "/")
+    std::vector<ImportName> imports;   // Import
+    bool star_import = false;          // from m import *
+    std::vector<std::string> targets;  // Assign: a=b=expr binds every target; AugAssign: one target
+    std::string op;                    // AugAssign operator without '=' ("+", "-", "*", "/")
     ExprPtr value;
 };
 

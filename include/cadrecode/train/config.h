@@ -27,14 +27,14 @@ struct TrainConfig {
 
     // Optimisation (the paper: AdamW 2e-4, wd 0.01, cosine with 1k warm-up, 100k iterations, batch 18 x 2).
     double lr = 2e-4;
-    double min_lr = 0.0;        // the cosine ends here
+    double min_lr = 0.0;  // the cosine ends here
     double weight_decay = 0.01;
     double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
     int64_t warmup = 1000;
     int64_t iterations = 100000;
-    int batch = 18;             // sequences per micro-batch
-    int grad_accum = 2;         // micro-batches per optimiser step
-    double grad_clip = 1.0;     // max global gradient norm; <= 0 disables
+    int batch = 18;          // sequences per micro-batch
+    int grad_accum = 2;      // micro-batches per optimiser step
+    double grad_clip = 1.0;  // max global gradient norm; <= 0 disables
 
     // Inputs.
     int points = 256;           // points per cloud (the ablation uses 128)
@@ -44,21 +44,21 @@ struct TrainConfig {
     int dense_points = 0;       // dense points kept in memory per sample (a prefix of the stored ones); 0: all
 
     // Machine.
-    std::string device = "cpu";   // "cpu" or "cuda"
-    std::string dtype = "auto";   // "fp32", "bf16" (autocast) or "auto" (bf16 where the hardware has it)
-    int threads = 0;              // intra-op threads; 0: 1 for fp32 on CPU (machine-notes), all cores for bf16
+    std::string device = "cpu";  // "cpu" or "cuda"
+    std::string dtype = "auto";  // "fp32", "bf16" (autocast) or "auto" (bf16 where the hardware has it)
+    int threads = 0;             // intra-op threads; 0: 1 for fp32 on CPU (machine-notes), all cores for bf16
 
     // Bookkeeping.
     uint64_t seed = 0;
-    int64_t log_every = 1;         // a JSON line per this many steps
-    int64_t val_every = 500;       // validation loss
-    int64_t val_batches = 4;       // micro-batches of validation data per evaluation
-    int64_t recon_every = 2000;    // a few real reconstructions of validation shapes; 0 disables
+    int64_t log_every = 1;       // a JSON line per this many steps
+    int64_t val_every = 500;     // validation loss
+    int64_t val_batches = 4;     // micro-batches of validation data per evaluation
+    int64_t recon_every = 2000;  // a few real reconstructions of validation shapes; 0 disables
     int recon_samples = 4;
     int64_t checkpoint_every = 500;
-    double time_limit_s = 0;       // stop cleanly (with a checkpoint) after this much training time; 0: none
-    int64_t stop_at = 0;           // stop cleanly after this step, the schedule unchanged (reproduces a cut run)
-    double flops_budget = 0;       // stop cleanly once this many model FLOPs are spent (scaling studies); 0: none
+    double time_limit_s = 0;  // stop cleanly (with a checkpoint) after this much training time; 0: none
+    int64_t stop_at = 0;      // stop cleanly after this step, the schedule unchanged (reproduces a cut run)
+    double flops_budget = 0;  // stop cleanly once this many model FLOPs are spent (scaling studies); 0: none
 };
 
 // Reads a JSON object with any of the fields above (unknown keys are errors naming the key).

@@ -19,26 +19,26 @@
 namespace cadrecode::train {
 
 struct StepReport {
-    int64_t step = 0;        // optimiser steps done
-    double loss = 0;         // mean token NLL of this step
+    int64_t step = 0;  // optimiser steps done
+    double loss = 0;   // mean token NLL of this step
     double lr = 0;
-    double grad_norm = 0;    // before clipping
-    double tokens_per_s = 0; // target tokens per second of this step
+    double grad_norm = 0;     // before clipping
+    double tokens_per_s = 0;  // target tokens per second of this step
     double ms = 0;
 };
 
 struct TrainCallbacks {
-    std::function<void(const std::string& line)> log;       // human-readable lines (config, events)
-    std::function<void(const StepReport&)> step;            // after every optimiser step
-    std::function<bool()> should_stop;                      // polled between steps; true: checkpoint and stop
+    std::function<void(const std::string& line)> log;  // human-readable lines (config, events)
+    std::function<void(const StepReport&)> step;       // after every optimiser step
+    std::function<bool()> should_stop;                 // polled between steps; true: checkpoint and stop
 };
 
 struct TrainResult {
-    int64_t steps = 0;          // optimiser steps done in total (including before a resume)
+    int64_t steps = 0;  // optimiser steps done in total (including before a resume)
     double final_loss = 0;
-    double best_val_loss = -1;  // -1 without validation data
-    std::string model_dir;      // the final model (out/model)
-    bool stopped_early = false; // by time limit or should_stop
+    double best_val_loss = -1;   // -1 without validation data
+    std::string model_dir;       // the final model (out/model)
+    bool stopped_early = false;  // by time limit or should_stop
 };
 
 // Trains (or, with resume, continues the run in config.out). Throws std::runtime_error for bad data or
@@ -54,10 +54,10 @@ struct CurvePoint {
     double flops = 0, seconds = 0, loss = 0;
 };
 struct RunCurves {
-    std::string name;              // the run folder's name
-    int64_t parameters = 0;        // from checkpoint/model/config.json (0 when absent)
-    std::vector<CurvePoint> train; // logged steps (raw)
-    std::vector<CurvePoint> val;   // validation events
+    std::string name;               // the run folder's name
+    int64_t parameters = 0;         // from checkpoint/model/config.json (0 when absent)
+    std::vector<CurvePoint> train;  // logged steps (raw)
+    std::vector<CurvePoint> val;    // validation events
 };
 // Reads a run folder's log.jsonl (lines with "flops"; older logs without it give empty curves).
 RunCurves read_run_curves(const std::string& run_dir);
@@ -65,8 +65,8 @@ RunCurves read_run_curves(const std::string& run_dir);
 // form with E >= 0, A >= 0) to the validation points past the first fifth of the run's compute.
 struct PowerLaw {
     double e = 0, a = 0, alpha = 0;
-    int points = 0;     // validation points used; 0 when there were fewer than 3 (no fit)
-    double rms = 0;     // root mean square residual of the fit
+    int points = 0;  // validation points used; 0 when there were fewer than 3 (no fit)
+    double rms = 0;  // root mean square residual of the fit
     double at(double flops) const;
 };
 PowerLaw fit_validation_curve(const RunCurves& run);

@@ -14,7 +14,9 @@
 namespace cadrecode::util {
 
 // A double in [0, 1) from the top 53 bits of one draw.
-inline double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+inline double uniform01(std::mt19937_64& rng) {
+    return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
 
 // A uniform integer in [0, n), n > 0, by rejection (no modulo bias).
 inline uint64_t below(std::mt19937_64& rng, uint64_t n) {

@@ -10,10 +10,10 @@
 // The caller must not have worker threads of its own running when the pool forks (as for run_isolated).
 #pragma once
 
+#include <sys/types.h>
 #include <cstddef>
 #include <functional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include "cadrecode/util/isolate.h"

@@ -125,16 +125,13 @@ struct Corpus {
 };
 
 Corpus load_corpus(const Args& args) {
-    std::vector<fs::path> paths;
-    for (const auto& e : fs::directory_iterator(args.data))
-        if (e.is_regular_file() && e.path().extension() == ".py") paths.push_back(e.path());
     // Name order, so that --limit and run-to-run comparisons see the same programs.
-    std::sort(paths.begin(), paths.end());
+    std::vector<std::string> paths = cadrecode::util::list_folder(args.data, {".py"});
     if (args.limit > 0 && paths.size() > args.limit) paths.resize(args.limit);
     Corpus c;
     for (const auto& p : paths) {
-        c.names.push_back(p.string());
-        c.sources.push_back(cadrecode::util::read_file(p.string()));
+        c.names.push_back(p);
+        c.sources.push_back(cadrecode::util::read_file(p));
     }
     return c;
 }

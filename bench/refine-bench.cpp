@@ -155,10 +155,8 @@ int main(int argc, char** argv) {
     }
     std::vector<fs::path> programs;
     if (fs::is_directory(data))
-        for (const auto& e : fs::directory_iterator(data))
-            if (e.path().extension() == ".py" && fs::exists(fs::path(e.path()).replace_extension(".stl")))
-                programs.push_back(e.path());
-    std::sort(programs.begin(), programs.end());
+        for (const std::string& p : util::list_folder(data, {".py"}))
+            if (fs::exists(fs::path(p).replace_extension(".stl"))) programs.push_back(p);
     if (programs.empty()) {
         std::fprintf(stderr, "bench_refine: no .py/.stl pairs in %s\n", data.c_str());
         return 2;

@@ -39,13 +39,10 @@ int main(int argc, char** argv) {
             repeat = std::max(1, std::atoi(argv[i + 1]));
     }
     std::vector<std::string> texts;
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(data))
-        if (e.path().extension() == ".py") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
+    const std::vector<std::string> files = cadrecode::util::list_folder(data, {".py"});
     std::size_t bytes = 0;
     for (const auto& f : files) {
-        texts.push_back(cadrecode::util::read_file(f.string()));
+        texts.push_back(cadrecode::util::read_file(f));
         bytes += texts.back().size();
     }
     auto t0 = Clock::now();

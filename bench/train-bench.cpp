@@ -122,11 +122,10 @@ int main(int argc, char** argv) {
     const fs::path tmp = fs::temp_directory_path() / ("bench-train-" + std::to_string(::getpid()));
     fs::create_directories(tmp);
     std::vector<data::Sample> samples;
-    for (const auto& e : fs::directory_iterator(shared)) {
-        if (e.path().extension() != ".py") continue;
+    for (const std::string& path : util::list_folder(shared, {".py"})) {
         data::Sample s;
         s.index = samples.size();
-        s.program = util::read_file(e.path().string());
+        s.program = util::read_file(path);
         for (int k = 0; k < 2048; ++k) {
             const double t = k / 2048.0;
             for (double v : {std::cos(30 * t), std::sin(30 * t), 2 * t - 1})

@@ -161,18 +161,11 @@ std::vector<Sample> match_samples(const std::string& pred_dir, const std::string
     if (pattern.find("{id}") == std::string::npos)
         throw std::runtime_error("candidates pattern '" + pattern + "' must contain {id}");
     std::vector<std::string> programs;
-    for (const auto& e : fs::directory_iterator(pred_dir))
-        if (e.is_regular_file()) programs.push_back(e.path().filename().string());
-    std::sort(programs.begin(), programs.end());
+    for (const std::string& p : util::list_folder(pred_dir)) programs.push_back(fs::path(p).filename().string());
     std::vector<Sample> out;
-    std::vector<fs::path> gts;
-    for (const auto& e : fs::directory_iterator(gt_dir)) {
-        std::string ext = e.path().extension().string();
-        bool mesh = ext == ".stl" || ext == ".obj" || ext == ".ply" || ext == ".off";
-        if (e.is_regular_file() && (mesh || cad::is_cad_file(e.path().string()))) gts.push_back(e.path());
-    }
-    std::sort(gts.begin(), gts.end());
-    for (const fs::path& g : gts) {
+    const auto gts =
+        util::list_folder(gt_dir, {".stl", ".obj", ".ply", ".off", ".step", ".stp", ".iges", ".igs", ".brep"});
+    for (const fs::path g : gts) {
         Sample s;
         s.id = g.stem().string();
         s.gt_path = g.string();

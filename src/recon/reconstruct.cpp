@@ -338,18 +338,11 @@ nlohmann::json folder_settings(const ReconstructOptions& o, const FolderOutputs&
     return j;
 }
 
-bool is_folder_input(const fs::path& p) {
-    static const std::vector<std::string> kinds{".stl",  ".obj", ".ply",  ".off", ".step", ".stp",
-                                                ".iges", ".igs", ".brep", ".xyz", ".npy"};
-    return std::find(kinds.begin(), kinds.end(), util::lower_extension(p.string())) != kinds.end();
-}
-
 // Removes <id>.c<k>.py files of an earlier run with other settings.
 void remove_candidates(const fs::path& dir, const std::string& id) {
-    for (const auto& e : fs::directory_iterator(dir)) {
-        const std::string name = e.path().filename().string();
-        if ((name.rfind(id + ".c", 0) == 0 || name == id + ".py") && e.path().extension() == ".py")
-            fs::remove(e.path());
+    for (const std::string& path : util::list_folder(dir.string(), {".py"})) {
+        const std::string name = fs::path(path).filename().string();
+        if (name.rfind(id + ".c", 0) == 0 || name == id + ".py") fs::remove(path);
     }
 }
 
@@ -361,9 +354,9 @@ size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir
     if (!fs::is_directory(gt_dir)) throw std::runtime_error(gt_dir + ": not a directory");
     check_points(writer, options);
     std::vector<fs::path> inputs;
-    for (const auto& e : fs::directory_iterator(gt_dir))
-        if (is_folder_input(e.path())) inputs.push_back(e.path());
-    std::sort(inputs.begin(), inputs.end());
+    for (const std::string& p : util::list_folder(
+             gt_dir, {".stl", ".obj", ".ply", ".off", ".step", ".stp", ".iges", ".igs", ".brep", ".xyz", ".npy"}))
+        inputs.push_back(p);
     for (size_t i = 1; i < inputs.size(); ++i)
         if (inputs[i].stem() == inputs[i - 1].stem())
             throw std::runtime_error(gt_dir + ": two inputs share the id '" + inputs[i].stem().string() + "' (" +

@@ -24,6 +24,37 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
+namespace {
+
+// The one folder walk: regular files in `dir` (and below it when `recursive`) whose lower-cased extension is
+// one of `extensions` (every file when it is empty), sorted by path.
+std::vector<std::string> walk(const std::string& dir, bool recursive, const std::vector<std::string>& extensions) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> found;
+    auto keep = [&](const fs::directory_entry& e) {
+        std::error_code type_ec;
+        if (!e.is_regular_file(type_ec)) return;
+        const std::string path = e.path().string();
+        if (extensions.empty() ||
+            std::find(extensions.begin(), extensions.end(), lower_extension(path)) != extensions.end())
+            found.push_back(path);
+    };
+    std::error_code ec;
+    if (recursive) {
+        for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+             it.increment(ec))
+            keep(*it);
+    } else {
+        for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+            keep(*it);
+    }
+    if (ec) throw std::runtime_error(dir + ": cannot list the folder: " + ec.message());
+    std::sort(found.begin(), found.end());
+    return found;
+}
+
+}  // namespace
+
 std::vector<std::string> find_files(const std::vector<std::string>& inputs, const std::vector<std::string>& extensions,
                                     bool empty_ok) {
     namespace fs = std::filesystem;
@@ -31,26 +62,13 @@ std::vector<std::string> find_files(const std::vector<std::string>& inputs, cons
     for (const std::string& in : inputs) {
         std::error_code ec;
         if (fs::is_directory(in, ec)) {
-            std::vector<std::string> found;
-            for (auto it = fs::recursive_directory_iterator(in, ec); !ec && it != fs::recursive_directory_iterator();
-                 it.increment(ec)) {
-                std::error_code type_ec;
-                if (!it->is_regular_file(type_ec)) continue;
-                const std::string path = it->path().string();
-                for (const std::string& ext : extensions)
-                    if (lower_extension(path) == ext) {
-                        found.push_back(path);
-                        break;
-                    }
-            }
-            if (ec) throw std::runtime_error(in + ": cannot list the folder: " + ec.message());
+            std::vector<std::string> found = walk(in, true, extensions);
             if (found.empty() && !empty_ok) {
                 std::string names;
                 for (std::size_t k = 0; k < extensions.size(); ++k)
                     names += (k == 0 ? "" : k + 1 == extensions.size() ? " or " : ", ") + extensions[k];
                 throw std::runtime_error(in + ": no " + names + " files in this folder");
             }
-            std::sort(found.begin(), found.end());
             files.insert(files.end(), found.begin(), found.end());
         } else if (fs::exists(in, ec)) {
             files.push_back(in);
@@ -59,6 +77,12 @@ std::vector<std::string> find_files(const std::vector<std::string>& inputs, cons
         }
     }
     return files;
+}
+
+std::vector<std::string> list_folder(const std::string& dir, const std::vector<std::string>& extensions) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) throw std::runtime_error(dir + ": not a folder");
+    return walk(dir, false, extensions);
 }
 
 std::string lower_extension(const std::string& path) {

@@ -34,11 +34,9 @@ constexpr const char* kCandidateNames = "{id}.c*.py";
 // records that reconstruct writes beside the programs.
 void print_token_limit_count(const std::string& pred_dir) {
     size_t candidates = 0, at_limit = 0;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(pred_dir, ec)) {
-        if (e.path().extension() != ".json") continue;
+    for (const std::string& path : util::list_folder(pred_dir, {".json"})) {
         try {
-            const nlohmann::json j = nlohmann::json::parse(util::read_file(e.path().string()));
+            const nlohmann::json j = nlohmann::json::parse(util::read_file(path));
             if (j.contains("candidates") && j.at("candidates").is_array()) candidates += j.at("candidates").size();
             at_limit += j.value("at_token_limit", 0);
         } catch (const std::exception&) {

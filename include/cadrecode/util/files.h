@@ -29,6 +29,11 @@ std::string lower_extension(const std::string& path);
 std::vector<std::string> find_files(const std::vector<std::string>& inputs, const std::vector<std::string>& extensions,
                                     bool empty_ok = false);
 
+// The regular files directly in `dir` (not below it) whose lower-cased extension is one of `extensions` (every
+// file when empty), sorted by path. Throws std::runtime_error "<dir>: not a folder" or "<dir>: cannot list the
+// folder: <why>". find_files and list_folder share one walk.
+std::vector<std::string> list_folder(const std::string& dir, const std::vector<std::string>& extensions = {});
+
 // A fresh temporary path beside `path` for writers that need a file name (OCCT's STEP writer).
 std::string temp_path_for(const std::string& path);
 // Renames tmp over path; removes tmp and throws "<path>: <reason>" on failure.

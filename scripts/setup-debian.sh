@@ -15,6 +15,10 @@ packages=(
   libtcmalloc-minimal4  # malloc for the model programs: libtorch's big temporaries without page faults (3.6x training)
   libcurl4-openssl-dev  # `ask` and `parametrize --llm`: HTTPS to OpenAI-compatible chat-completions endpoints
   libpng-dev            # the view test decodes the headless browser's screenshot
+  python3-dev           # the Python module (`import cadrecode`): the Python headers; without them CMake skips it
+  pybind11-dev          # the Python module's C++ binding library (header-only)
+  python3-numpy         # the Python module's arrays: meshes and points in and out as numpy arrays
+  python3-pytest        # the Python module's tests (test_python skips, 77, without pytest or numpy)
 )
 # What only the tests need comes when asked (scripts/setup-debian.sh --test; --browser is the old name):
 # the view test draws the HTML report in a real headless browser and skips (77) without one (chromium is

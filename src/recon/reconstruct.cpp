@@ -179,7 +179,7 @@ void score_and_refine(ReconstructResult& res, const std::vector<std::string>& pr
     refine::Scorer scorer(dense, so);
     if (progress) progress("score", 0, programs.size());
     const std::vector<refine::Score> scores = scorer.exact(programs);
-    double best_cd = std::numeric_limits<double>::infinity();
+    double best_objective = std::numeric_limits<double>::infinity();
     for (std::size_t k = 0; k < programs.size(); ++k) {
         CandidateResult c;
         c.program = programs[k];
@@ -187,8 +187,9 @@ void score_and_refine(ReconstructResult& res, const std::vector<std::string>& pr
         c.unscorable = scores[k].unscorable;
         c.message = scores[k].message;
         c.cd = scores[k].valid() ? scores[k].cd : -1;
-        if (c.cd >= 0 && c.cd < best_cd) {
-            best_cd = c.cd;
+        c.objective = scores[k].valid() ? scores[k].objective : -1;
+        if (c.cd >= 0 && c.objective < best_objective) {
+            best_objective = c.objective;
             res.best = int(k);
         }
         res.candidates.push_back(std::move(c));
@@ -432,6 +433,7 @@ std::string result_to_json(const ReconstructResult& result, int indent) {
             ++at_limit;
         }
         if (c.cd >= 0) cj["cd"] = c.cd;
+        if (c.objective >= 0) cj["objective"] = c.objective;
         if (!c.message.empty()) cj["message"] = c.message;
         j["candidates"].push_back(cj);
     }

@@ -7,7 +7,10 @@
 //   3. a ProgramWriter (the language model, or anything else) writes one program per cloud, in one batch;
 //   4. every program runs under the executor's guards (isolated worker processes, time limit); each valid
 //      solid is scored by Chamfer distance against the input's points in the model frame;
-//   5. the valid candidate with the lowest distance wins;
+//   5. the valid candidate with the lowest objective wins: its distance plus the same distance after its surface
+//      is brought to the input's bounding box (refine::Score::objective, what refinement minimises too; the
+//      published metric renormalises each prediction by its own box, and the distance alone prefers a
+//      candidate of the right size in the wrong place to one of the right shape);
 //   6. optionally (options.refine), test-time refinement (cadrecode/refine/refine.h) searches the numbers and
 //      the structure of the best candidates against the input's points; its program replaces the winner
 //      only when its exact distance is lower.
@@ -96,6 +99,7 @@ struct CandidateResult {
     bool unscorable = false;   // valid, but its surface could not be measured against the input (message)
     std::string message;       // why it is invalid; empty when valid
     double cd = -1;            // x1000, in the unit-cube scale, against the input's points; -1 when invalid
+    double objective = -1;     // cd plus the renormalised distance (refine::Score::objective): the choice's key
     bool token_limit = false;  // the writer stopped at its token limit (ProgramWriter::stopped_at_limit)
 };
 

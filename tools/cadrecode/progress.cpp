@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace cadrecode::cli {
@@ -14,6 +15,7 @@ ProgressBar::ProgressBar(std::string label, size_t total)
       last_(start_) {}
 
 void ProgressBar::update(size_t done, const std::string& note) {
+    done = std::min(done, total_);  // a time budget's last step may overshoot it (15095 of 15000 ms)
     auto now = std::chrono::steady_clock::now();
     double since_last = std::chrono::duration<double>(now - last_).count();
     bool last = done == total_;

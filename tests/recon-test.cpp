@@ -87,6 +87,30 @@ TEST(Reconstruct, PicksTheValidCandidateClosestToTheInput) {
     }
 }
 
+TEST(Reconstruct, PicksByTheObjectiveNotTheDistanceAlone) {
+    // The right box 30 units off to the side, against a box 22 units too flat in the right place. The flat
+    // one is closer in the input's frame (CD about 3.9 against 5.8), but brought to the input's bounding box
+    // the shifted one is the input itself (renormalised CD at the floor) and the flat one stays as far:
+    // the objective (both added) prefers the shifted one, as the published metric does.
+    const std::string flat =
+        "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-25))\n"
+        "r=w0.workplane(offset=50/2).moveTo(0,0).box(200,100,28)";
+    ScriptedWriter w;
+    w.programs = {kShifted, flat};
+    recon::ReconstructOptions opt;
+    opt.candidates = 2;
+    opt.dense_points = 4096;
+    const auto res = recon::reconstruct(mesh_input(), w, opt);
+    ASSERT_EQ(res.valid_count(), 2);
+    EXPECT_LT(res.candidates[1].cd, res.candidates[0].cd * 0.8);                // closer in the input's frame
+    EXPECT_GT(res.candidates[1].objective, res.candidates[0].objective * 1.2);  // farther by the objective
+    EXPECT_LT(res.candidates[0].objective - res.candidates[0].cd, 0.5);         // shifted: renormalised ~ floor
+    EXPECT_EQ(res.best, 0);
+    EXPECT_EQ(res.program(), kShifted);
+    const auto j = nlohmann::json::parse(recon::result_to_json(res));
+    EXPECT_DOUBLE_EQ(j.at("candidates").at(0).at("objective").get<double>(), res.candidates[0].objective);
+}
+
 TEST(Reconstruct, NoValidCandidateIsReportedNotThrown) {
     ScriptedWriter w;
     w.programs = {kInvalid};

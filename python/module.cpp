@@ -38,16 +38,11 @@ using geometry::Vec3;
 // cadrecode.Error, created at import.
 PyObject* g_error = nullptr;
 
-// Raised as a Python exception by the translator below.
+// A file error, raised by the translator below as the matching OSError subclass with the library's message.
 struct OsError : std::runtime_error {
     OsError(const std::string& message, int err) : std::runtime_error(message), errno_value(err) {}
     int errno_value;
 };
-
-// A file error as the matching OSError subclass, with the library's message unchanged.
-[[noreturn]] void raise_os_error(const std::string& message, int err) {
-    throw OsError(message, err);
-}
 
 // The io layer reports a missing or unreadable file and a malformed one alike as std::runtime_error naming
 // the file. A runtime_error on a path that cannot be opened for reading is a file error (OSError); on a
@@ -57,7 +52,7 @@ auto reading(const std::string& path, F&& read) {
     try {
         return read();
     } catch (const std::runtime_error& e) {
-        if (::access(path.c_str(), R_OK) != 0) raise_os_error(e.what(), errno);
+        if (::access(path.c_str(), R_OK) != 0) throw OsError(e.what(), errno);
         throw;
     }
 }
@@ -68,7 +63,7 @@ void writing(F&& write) {
     try {
         write();
     } catch (const std::runtime_error& e) {
-        raise_os_error(e.what(), 0);
+        throw OsError(e.what(), 0);
     }
 }
 

@@ -12,6 +12,7 @@
 #include <TColStd_SequenceOfAsciiString.hxx>
 #include <gp_Trsf.hxx>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <filesystem>
@@ -107,9 +108,14 @@ TopoDS_Shape read_with(Reader& reader, const std::string& path, const char* form
 
 }  // namespace
 
+const std::vector<std::string>& cad_extensions() {
+    static const std::vector<std::string> kinds{".step", ".stp", ".iges", ".igs", ".brep"};
+    return kinds;
+}
+
 bool is_cad_file(const std::string& path) {
-    std::string e = util::lower_extension(path);
-    return e == ".step" || e == ".stp" || e == ".iges" || e == ".igs" || e == ".brep";
+    const std::string e = util::lower_extension(path);
+    return std::find(cad_extensions().begin(), cad_extensions().end(), e) != cad_extensions().end();
 }
 
 Shape read_cad_file(const std::string& path, std::string* unit) {

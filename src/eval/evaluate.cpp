@@ -163,8 +163,9 @@ std::vector<Sample> match_samples(const std::string& pred_dir, const std::string
     std::vector<std::string> programs;
     for (const std::string& p : util::list_folder(pred_dir)) programs.push_back(fs::path(p).filename().string());
     std::vector<Sample> out;
-    const auto gts =
-        util::list_folder(gt_dir, {".stl", ".obj", ".ply", ".off", ".step", ".stp", ".iges", ".igs", ".brep"});
+    std::vector<std::string> kinds = io::mesh_extensions();
+    kinds.insert(kinds.end(), cad::cad_extensions().begin(), cad::cad_extensions().end());
+    const auto gts = util::list_folder(gt_dir, kinds);
     for (const fs::path g : gts) {
         Sample s;
         s.id = g.stem().string();

@@ -30,7 +30,7 @@ std::vector<std::string> find_programs(const std::vector<std::string>& inputs) {
 
 // The ground-truth mesh beside a program, if any: <stem>.stl, .obj, .ply or .off.
 std::string mesh_beside(const std::string& program) {
-    for (const char* ext : {".stl", ".obj", ".ply", ".off"}) {
+    for (const std::string& ext : io::mesh_extensions()) {
         fs::path p = fs::path(program).replace_extension(ext);
         if (fs::is_regular_file(p)) return p.string();
     }

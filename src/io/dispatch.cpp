@@ -14,6 +14,11 @@ std::string shown(const std::string& ext) {
 
 }  // namespace
 
+const std::vector<std::string>& mesh_extensions() {
+    static const std::vector<std::string> kinds{".stl", ".obj", ".ply", ".off"};
+    return kinds;
+}
+
 geometry::Mesh read_mesh(const std::string& path) {
     std::string ext = util::lower_extension(path);
     if (ext == ".stl") return read_stl(path);

@@ -204,18 +204,17 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
     for (int64_t b = 0; b < B; ++b) active[b] = b;
     auto choose = [&](const torch::Tensor& lg) {
         std::vector<int32_t> out(lg.size(0));
-        if (o.keep_logits) {
-            auto host = lg.to(torch::kCPU, torch::kFloat32).contiguous();
+        // The logits on the host, once, when sampling or keep_logits needs them (fp32: see net->logits).
+        const torch::Tensor host = greedy && !o.keep_logits ? torch::Tensor() : lg.to(torch::kCPU).contiguous();
+        if (o.keep_logits)
             for (int64_t i = 0; i < lg.size(0); ++i) {
                 const float* row = host[i].data_ptr<float>();
                 r.logits[active[i]].emplace_back(row, row + host.size(1));
             }
-        }
         if (greedy) {
             auto ids = lg.argmax(-1).to(torch::kCPU);
             for (int64_t i = 0; i < lg.size(0); ++i) out[i] = static_cast<int32_t>(ids[i].item<int64_t>());
         } else {
-            auto host = lg.to(torch::kCPU).contiguous();
             for (int64_t i = 0; i < lg.size(0); ++i)
                 out[i] = sample_row(host[i].data_ptr<float>(), host.size(1), o, rngs[active[i]]);
         }

@@ -354,10 +354,11 @@ size_t reconstruct_folder(const std::string& gt_dir, const std::string& pred_dir
                           const FolderOutputs& outputs) {
     if (!fs::is_directory(gt_dir)) throw std::runtime_error(gt_dir + ": not a directory");
     check_points(writer, options);
+    std::vector<std::string> kinds = io::mesh_extensions();  // and the solids and point clouds read_input reads
+    kinds.insert(kinds.end(), cad::cad_extensions().begin(), cad::cad_extensions().end());
+    kinds.insert(kinds.end(), {".xyz", ".npy"});
     std::vector<fs::path> inputs;
-    for (const std::string& p : util::list_folder(
-             gt_dir, {".stl", ".obj", ".ply", ".off", ".step", ".stp", ".iges", ".igs", ".brep", ".xyz", ".npy"}))
-        inputs.push_back(p);
+    for (const std::string& p : util::list_folder(gt_dir, kinds)) inputs.push_back(p);
     for (size_t i = 1; i < inputs.size(); ++i)
         if (inputs[i].stem() == inputs[i - 1].stem())
             throw std::runtime_error(gt_dir + ": two inputs share the id '" + inputs[i].stem().string() + "' (" +

@@ -2,13 +2,16 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cadrecode/cad/executor.h"
 #include "cadrecode/geometry/mesh.h"
 
 namespace cadrecode::cad {
 
-// True for the extensions read_cad_file understands: .step .stp .iges .igs .brep (any case).
+// The extensions read_cad_file understands, lower case with the dot: .step .stp .iges .igs .brep.
+const std::vector<std::string>& cad_extensions();
+// True for those extensions (any case).
 bool is_cad_file(const std::string& path);
 
 // The file's shapes as one shape (a compound when there are several roots), in the file's own length unit:

@@ -12,10 +12,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cadrecode/geometry/mesh.h"
 
 namespace cadrecode::io {
+
+// The extensions read_mesh understands, lower case with the dot: .stl .obj .ply .off.
+const std::vector<std::string>& mesh_extensions();
 
 // By extension, case-insensitive: .stl, .obj, .ply, .off. Throws std::runtime_error for any other
 // extension. A file without faces (a PLY point cloud, an OBJ of `v` lines) gives a mesh without triangles.

@@ -3,140 +3,18 @@
 // the logic stays in src/. Errors: std::invalid_argument and out-of-range arguments -> ValueError, a file that
 // cannot be opened, read or written -> OSError (FileNotFoundError, PermissionError), anything else the library
 // throws -> cadrecode.Error, always with the library's message. An invalid program is a Result, not an error.
-#include <pybind11/numpy.h>
-#include <pybind11/pybind11.h>
-#include <pybind11/stl.h>
+#include "common.h"
 
-#include <unistd.h>
-#include <cerrno>
-#include <cmath>
-#include <cstdint>
-#include <limits>
-#include <memory>
-#include <stdexcept>
-#include <string>
-#include <utility>
-#include <vector>
-
-#include "cadrecode/cad/executor.h"
 #include "cadrecode/cad/export.h"
 #include "cadrecode/cad/guard.h"
 #include "cadrecode/geometry/chamfer.h"
-#include "cadrecode/geometry/mesh.h"
 #include "cadrecode/geometry/sampling.h"
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/io/point-cloud-io.h"
 
-namespace py = pybind11;
-
 namespace cadrecode::python {
 
 namespace {
-
-using geometry::Vec3;
-
-// cadrecode.Error, created at import.
-PyObject* g_error = nullptr;
-
-// A file error, raised by the translator below as the matching OSError subclass with the library's message.
-struct OsError : std::runtime_error {
-    OsError(const std::string& message, int err) : std::runtime_error(message), errno_value(err) {}
-    int errno_value;
-};
-
-// The io layer reports a missing or unreadable file and a malformed one alike as std::runtime_error naming
-// the file. A runtime_error on a path that cannot be opened for reading is a file error (OSError); on a
-// readable file, the content was refused (cadrecode.Error).
-template <class F>
-auto reading(const std::string& path, F&& read) {
-    try {
-        return read();
-    } catch (const std::runtime_error& e) {
-        if (::access(path.c_str(), R_OK) != 0) throw OsError(e.what(), errno);
-        throw;
-    }
-}
-
-// Writers throw std::runtime_error naming the path only when the file cannot be written: always OSError.
-template <class F>
-void writing(F&& write) {
-    try {
-        write();
-    } catch (const std::runtime_error& e) {
-        throw OsError(e.what(), 0);
-    }
-}
-
-// "name: expected <what> from <lo> to <hi>, got <v>" for numbers outside the range the CLI accepts.
-double checked_range(const char* name, double v, double lo, double hi, const char* what) {
-    if (!std::isfinite(v) || v < lo || v > hi) {
-        auto text = [](double x) {
-            if (x == std::floor(x) && std::fabs(x) < 1e15) return std::to_string(static_cast<long long>(x));
-            return py::str(py::float_(x)).cast<std::string>();
-        };
-        throw std::invalid_argument(std::string(name) + ": expected " + what + " from " + text(lo) + " to " + text(hi) +
-                                    ", got " + text(v));
-    }
-    return v;
-}
-
-std::string shape_text(const py::array& a) {
-    std::string s = "(";
-    for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
-    return s + (a.ndim() == 1 ? ",)" : ")");
-}
-
-// An (N, 3) array-like of numbers as points (a copy: the library takes std::vector<Vec3>).
-std::vector<Vec3> points_from(const char* name, const py::handle& obj) {
-    auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(obj);
-    if (!a) throw std::invalid_argument(std::string(name) + ": expected an array of numbers of shape (N, 3)");
-    if (a.ndim() != 2 || a.shape(1) != 3)
-        throw std::invalid_argument(std::string(name) + ": expected shape (N, 3), got " + shape_text(a));
-    std::vector<Vec3> out(static_cast<size_t>(a.shape(0)));
-    const double* p = a.data();
-    for (size_t i = 0; i < out.size(); ++i) out[i] = {p[3 * i], p[3 * i + 1], p[3 * i + 2]};
-    return out;
-}
-
-// An (M, 3) array-like of integers as triangles; negative or too large indices are refused here (the
-// library checks that each index names a vertex).
-std::vector<std::array<uint32_t, 3>> triangles_from(const char* name, const py::handle& obj) {
-    auto a = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(obj);
-    if (!a) throw std::invalid_argument(std::string(name) + ": expected an array of integers of shape (M, 3)");
-    if (a.ndim() != 2 || a.shape(1) != 3)
-        throw std::invalid_argument(std::string(name) + ": expected shape (M, 3), got " + shape_text(a));
-    std::vector<std::array<uint32_t, 3>> out(static_cast<size_t>(a.shape(0)));
-    const int64_t* p = a.data();
-    for (size_t i = 0; i < 3 * out.size(); ++i) {
-        if (p[i] < 0 || p[i] > std::numeric_limits<uint32_t>::max())
-            throw std::invalid_argument(std::string(name) + ": index " + std::to_string(p[i]) + " at row " +
-                                        std::to_string(i / 3) + " is not a vertex index");
-        out[i / 3][i % 3] = static_cast<uint32_t>(p[i]);
-    }
-    return out;
-}
-
-// Points as a (N, 3) float64 array that owns them (no copy).
-py::array_t<double> points_array(std::vector<Vec3> points) {
-    auto* owned = new std::vector<Vec3>(std::move(points));
-    py::capsule base(owned, [](void* v) { delete static_cast<std::vector<Vec3>*>(v); });
-    const auto n = static_cast<py::ssize_t>(owned->size());
-    return py::array_t<double>({n, py::ssize_t(3)}, owned->empty() ? nullptr : owned->front().data(), base);
-}
-
-// Triangles as a (M, 3) int64 array (a copy: the library stores uint32).
-py::array_t<int64_t> faces_array(const std::vector<std::array<uint32_t, 3>>& triangles) {
-    py::array_t<int64_t> out({static_cast<py::ssize_t>(triangles.size()), py::ssize_t(3)});
-    int64_t* p = out.mutable_data();
-    for (const auto& t : triangles)
-        for (uint32_t i : t) *p++ = i;
-    return out;
-}
-
-// A result of run() or check(): the library's ExecResult (with the shape and mesh only from run()).
-struct Result {
-    cad::ExecResult r;
-};
 
 py::tuple bbox_of(const Result& res) {
     const auto& b = res.r.props.bbox;
@@ -257,6 +135,9 @@ PYBIND11_MODULE(cadrecode, m) {
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
+        } catch (const Interrupted&) {
+            // PyErr_CheckSignals left the handler's exception (KeyboardInterrupt) pending: raise that.
+            if (!PyErr_Occurred()) PyErr_SetNone(PyExc_KeyboardInterrupt);
         } catch (const OsError& e) {
             PyObject* type = PyExc_OSError;
             if (e.errno_value == ENOENT || e.errno_value == ENOTDIR) type = PyExc_FileNotFoundError;
@@ -344,4 +225,7 @@ PYBIND11_MODULE(cadrecode, m) {
           "Chamfer distance between two (N, 3) point sets as CAD-Recode's evaluation defines it: the mean squared "
           "nearest-neighbour distance from a to b plus that from b to a. Multiply by 1000 for the published "
           "scale (what `cadrecode eval` reports).");
+
+    bind_data(m);
+    bind_model(m);
 }

@@ -4,6 +4,8 @@
 
 namespace cadrecode::python {
 
-void bind_data(py::module_& m) { (void)m; }
+void bind_data(py::module_& m) {
+    (void)m;
+}
 
 }  // namespace cadrecode::python

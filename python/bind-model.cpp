@@ -3,6 +3,8 @@
 
 namespace cadrecode::python {
 
-void bind_model(py::module_& m) { (void)m; }
+void bind_model(py::module_& m) {
+    (void)m;
+}
 
 }  // namespace cadrecode::python

@@ -6,8 +6,8 @@
 
 #include <unistd.h>
 #include <array>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>

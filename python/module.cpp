@@ -68,6 +68,7 @@ std::vector<Result> check(const std::vector<std::string>& codes, int jobs, doubl
     cad::GuardOptions opt;
     opt.workers = static_cast<int>(checked_range("jobs", jobs, 1, 256, "a number of worker processes"));
     opt.exec.time_limit_s = checked_range("time_limit", time_limit, 0.001, 86400.0, "seconds");
+    opt.poll = [] { check_interrupt(); };  // Ctrl-C: the workers are killed, KeyboardInterrupt raised
     std::vector<cad::Job> batch;
     batch.reserve(codes.size());
     for (size_t i = 0; i < codes.size(); ++i) batch.push_back({"codes[" + std::to_string(i) + "]", codes[i], "", ""});
@@ -211,7 +212,8 @@ PYBIND11_MODULE(cadrecode, m) {
     m.def("check", &check, py::arg("codes"), py::arg("jobs") = 2, py::arg("time_limit") = 3.0,
           "Execute many programs, each in an isolated worker process (as `cadrecode check`), `jobs` at a time.\n\n"
           "Returns one Result per program, in order, without solid or mesh. A program that crashes or overruns "
-          "its time limit is a Result ('crashed', 'timeout'). The GIL is released while the batch runs.");
+          "its time limit is a Result ('crashed', 'timeout'). The GIL is released while the batch runs; Ctrl-C "
+          "kills the workers and raises KeyboardInterrupt.");
     m.def("load_mesh", &load_mesh, py::arg("path"),
           "Read a triangle mesh (.stl, .obj, .ply, .off) as (vertices float64 (N, 3), faces int64 (M, 3)).\n\n"
           "Raises OSError when the file cannot be read and cadrecode.Error when its content is refused.");

@@ -139,6 +139,7 @@ std::vector<JobOutcome> run_guarded(const std::vector<Job>& jobs, const GuardOpt
     io.workers = options.workers;
     io.time_limit_s = (options.exec.time_limit_s > 0 ? options.exec.time_limit_s : 3600.0) + options.grace_s;
     io.memory_limit_mb = options.memory_limit_mb;
+    io.poll = options.poll;
     std::vector<JobOutcome> out(jobs.size());
     // Outcomes are built as workers finish, so that the progress callback sees them.
     util::run_isolated(

@@ -100,6 +100,18 @@ std::vector<IsolatedResult> run_isolated(size_t count, const IsolatedTask& task,
     size_t next = 0, done = 0;
     const int workers = std::max(1, options.workers);
     const auto limit = options.time_limit_s > 0 ? limit_duration(options.time_limit_s) : Clock::duration::max() / 4;
+    // Whatever throws below (fork, a callback), no worker is left running or unreaped.
+    struct Reaper {
+        std::vector<Running>& running;
+        ~Reaper() {
+            for (Running& r : running) {
+                ::kill(r.pid, SIGKILL);
+                ::close(r.fd);
+                while (::waitpid(r.pid, nullptr, 0) < 0 && errno == EINTR) {
+                }
+            }
+        }
+    } reaper{running};
     while (done < count) {
         while (static_cast<int>(running.size()) < workers && next < count) {
             int fds[2];
@@ -127,6 +139,7 @@ std::vector<IsolatedResult> run_isolated(size_t count, const IsolatedTask& task,
         long long wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(soonest - Clock::now()).count();
         int rc = ::poll(pfds.data(), pfds.size(), static_cast<int>(std::clamp<long long>(wait_ms + 1, 0, 1000)));
         if (rc < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+        if (options.poll) options.poll();
         for (size_t i = running.size(); i-- > 0;) {
             Running& r = running[i];
             bool finished = false;
@@ -148,10 +161,11 @@ std::vector<IsolatedResult> run_isolated(size_t count, const IsolatedTask& task,
             while (::waitpid(r.pid, &status, 0) < 0 && errno == EINTR) {
             }
             ::close(r.fd);
-            results[r.index] = finish(r, status, options);
+            const size_t index = r.index;
+            results[index] = finish(r, status, options);
             ++done;
-            if (progress) progress(done, count, r.index, results[r.index]);
-            running.erase(running.begin() + static_cast<long>(i));
+            running.erase(running.begin() + static_cast<long>(i));  // reaped: the Reaper must not see it again
+            if (progress) progress(done, count, index, results[index]);
         }
     }
     return results;

@@ -12,11 +12,8 @@
 
 namespace cadrecode::cli {
 
-// The budget that keeps `reconstruct examples/part.stl` near 20 s on 2 cores (docs/refinement.md).
-constexpr double kDefaultRefineSeconds = 15.0;
-
 inline void add_refine_options(CLI::App* cmd, refine::RefineOptions& o, const std::string& seconds_flag) {
-    o.seconds = kDefaultRefineSeconds;
+    o.seconds = refine::kDefaultSeconds;
     cmd->add_option(seconds_flag, o.seconds, "test-time refinement budget in seconds (0: off)")
         ->capture_default_str()
         ->check(in_range(0, 86400, "seconds"));

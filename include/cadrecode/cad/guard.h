@@ -43,6 +43,9 @@ struct GuardOptions {
     size_t memory_limit_mb = 8192;  // address-space limit of a worker; 0 for none
     // Runs in the worker before each program (per-worker setup; the tests use it to simulate crashes).
     std::function<void(const Job&)> worker_hook;
+    // Called at least once a second while the batch runs; may throw to abandon it (util::IsolateOptions::poll:
+    // the workers are killed first).
+    std::function<void()> poll;
 };
 
 using ProgressFn = std::function<void(size_t done, size_t total, const JobOutcome& last)>;

@@ -105,6 +105,10 @@ private:
     size_t evaluations_ = 0;
 };
 
+// The default budget of `cadrecode reconstruct` / `refine` and of the Python module: it keeps
+// `reconstruct examples/part.stl` near 20 s on 2 cores (docs/refinement.md).
+inline constexpr double kDefaultSeconds = 15.0;
+
 struct RefineOptions {
     double seconds = 10.0;       // wall-clock budget of the search (the final exact scoring comes on top)
     size_t max_evaluations = 0;  // a budget in cheap evaluations instead (0: none); deterministic

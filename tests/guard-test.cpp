@@ -2,11 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 #include "cadrecode/cad/guard.h"
@@ -93,6 +96,31 @@ TEST(Guard, RealRunawayOcctOperationIsKilled) {
     EXPECT_EQ(out[0].result.verdict, cad::Verdict::Timeout) << out[0].result.error_text();
     EXPECT_TRUE(out[1].result.valid());
     EXPECT_LT(dt, 4.0);
+}
+
+TEST(Guard, APollThatThrowsAbandonsTheBatchAndReapsTheWorkers) {
+    // Two workers spin forever (no time limit); the caller's poll gives up after 0.3 s (a Python Ctrl-C).
+    // The exception must come out within about a second and no worker may be left running or unreaped.
+    cad::GuardOptions g;
+    g.exec.time_limit_s = 0;
+    g.workers = 2;
+    g.worker_hook = [](const cad::Job&) {
+        for (volatile unsigned long i = 0;; ++i) {
+        }
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    int polls = 0;
+    g.poll = [&] {
+        ++polls;
+        if (seconds_since(t0) > 0.3) throw std::runtime_error("stop");
+    };
+    EXPECT_THROW(cad::run_guarded({{"a", kBox, "", ""}, {"b", kBox, "", ""}, {"c", kBox, "", ""}}, g),
+                 std::runtime_error);
+    EXPECT_LT(seconds_since(t0), 2.5);
+    EXPECT_GE(polls, 1);
+    errno = 0;
+    EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);  // no child at all
+    EXPECT_EQ(errno, ECHILD);
 }
 
 TEST(Guard, CrashOfOneProgramDoesNotStopTheBatch) {

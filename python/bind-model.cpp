@@ -5,6 +5,7 @@
 
 #include "cadrecode/recon/reconstruct.h"
 #include "cadrecode/refine/refine.h"
+#include "cadrecode/report/view.h"
 #include "common.h"
 #ifdef CADRECODE_PYTHON_MODEL
 #include "cadrecode/model/config.h"
@@ -124,6 +125,17 @@ Reconstruction refine_programs(const py::handle& programs, const py::handle& inp
     }
     if (interrupted) throw Interrupted();
     return rec;
+}
+
+std::string view(const std::string& input, const std::string& program, const std::string& frame, int points,
+                 uint64_t seed, bool iou) {
+    report::ViewOptions o;
+    o.frame = frame;
+    o.points = static_cast<size_t>(checked_range("points", points, 1, 1 << 20, "a number of points"));
+    o.seed = seed;
+    o.iou = iou;
+    py::gil_scoped_release release;
+    return reading(input, [&] { return report::view_html(report::make_view_of_text(input, program, "program", o)); });
 }
 
 #ifdef CADRECODE_PYTHON_MODEL
@@ -339,6 +351,14 @@ void bind_model(py::module_& m) {
           "it is normalised and sampled as `reconstruct` does. Budget: seconds of search, or evaluations (a "
           "deterministic count; it wins when > 0). Returns a Reconstruction whose candidates are the given "
           "programs. The GIL is released; Ctrl-C stops the search and raises KeyboardInterrupt.");
+
+    m.def("view", &view, py::arg("input"), py::arg("program"), py::arg("frame") = "auto", py::arg("points") = 4096,
+          py::arg("seed") = 0, py::arg("iou") = true,
+          "The page `cadrecode view` writes, as a string: a self-contained HTML document (no network) with the "
+          "input's points beside the program's solid, rotatable, with the program and the metrics (validity, "
+          "volume, CD x1000 to the input and its floor, IoU for a closed mesh). input: a file path; frame: "
+          "'auto', 'model' (+-100) or 'input' (the input's units). In Jupyter: IPython.display.HTML of an "
+          "<iframe srcdoc=...> holding it (html.escape).");
 
 #ifdef CADRECODE_PYTHON_MODEL
     m.attr("has_model") = true;

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh
+# `import cadrecode` for Debian's python3 (scripts/install-python.sh: two files into its site-packages).
+if compgen -G "build/python/cadrecode.*.so" > /dev/null; then ./scripts/install-python.sh; fi
 mkdir -p out
 ./build/bin/cadrecode reconstruct examples/part.stl -o out/part.py --step out/part.step --stl out/part.stl
 ./build/bin/cadrecode view examples/part.stl out/part.py -o out/part.html

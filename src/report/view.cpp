@@ -240,10 +240,15 @@ geometry::Mesh in_model_frame(geometry::Mesh m) {
 }  // namespace
 
 ViewData make_view(const std::string& input_path, const std::string& program_path, const ViewOptions& options) {
+    return make_view_of_text(input_path, util::read_file(program_path), program_path, options);
+}
+
+ViewData make_view_of_text(const std::string& input_path, const std::string& program, const std::string& program_name,
+                           const ViewOptions& options) {
     if (options.frame != "auto" && options.frame != "model" && options.frame != "input")
         throw std::invalid_argument("view: frame: expected auto, model or input, got \"" + options.frame + "\"");
     ViewData d;
-    d.title = std::filesystem::path(program_path).filename().string() + " for " +
+    d.title = std::filesystem::path(program_name).filename().string() + " for " +
               std::filesystem::path(input_path).filename().string();
     // The same reader, frame and reference points as `cadrecode reconstruct`.
     recon::Input input = recon::read_input(input_path);
@@ -258,7 +263,7 @@ ViewData make_view(const std::string& input_path, const std::string& program_pat
         for (size_t i = 0; i < k; ++i) d.input.points.push_back(input.cloud.points[i * n / k]);
     }
     d.input.points = frame.apply(d.input.points);
-    d.program = util::read_file(program_path);
+    d.program = program;
 
     // The program runs in an isolated worker that writes the reference tessellation as STL.
     // (the STL goes to the temporary directory: the program's own directory may be read-only)
@@ -266,8 +271,8 @@ ViewData make_view(const std::string& input_path, const std::string& program_pat
     const std::string& stl = tmp.path;
     cad::GuardOptions go;
     go.exec.time_limit_s = options.time_limit_s;
-    cad::JobOutcome o = cad::run_guarded({cad::Job{program_path, d.program, "", stl}}, go).at(0);
-    d.metrics.push_back({"program", program_path});
+    cad::JobOutcome o = cad::run_guarded({cad::Job{program_name, d.program, "", stl}}, go).at(0);
+    d.metrics.push_back({"program", program_name});
     d.metrics.push_back({"input", input_path + (is_mesh ? " (mesh)" : " (point cloud)")});
     d.metrics.push_back({"validity", o.result.valid() ? "valid"
                                                       : std::string("invalid: ") + cad::verdict_name(o.result.verdict) +

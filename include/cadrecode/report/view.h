@@ -50,6 +50,9 @@ struct ViewOptions {
 // unreadable inputs; an invalid program is shown as such (its verdict and message), not thrown.
 ViewData make_view(const std::string& input_path, const std::string& program_path, const ViewOptions& options = {});
 
+// The same for a program given as text; `program_name` names it on the page.
+ViewData make_view_of_text(const std::string& input_path, const std::string& program, const std::string& program_name,
+                           const ViewOptions& options = {});
 // make_view() then view_html(), written atomically to out_path.
 void write_view(const std::string& input_path, const std::string& program_path, const std::string& out_path,
                 const ViewOptions& options = {});

@@ -136,6 +136,10 @@ PYBIND11_MODULE(cadrecode, m) {
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
+        } catch (const py::builtin_exception&) {
+            throw;  // pybind11's own (StopIteration, ValueError, ...): its default translator raises them
+        } catch (const py::error_already_set&) {
+            throw;
         } catch (const Interrupted&) {
             // PyErr_CheckSignals left the handler's exception (KeyboardInterrupt) pending: raise that.
             if (!PyErr_Occurred()) PyErr_SetNone(PyExc_KeyboardInterrupt);

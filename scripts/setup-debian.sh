@@ -22,8 +22,12 @@ packages=(
 )
 # What only the tests need comes when asked (scripts/setup-debian.sh --test; --browser is the old name):
 # the view test draws the HTML report in a real headless browser and skips (77) without one (chromium is
-# about 100 MB with its libraries), and check_format runs clang-format 14 over the tracked sources.
-if [[ " $* " == *" --test "* || " $* " == *" --browser "* ]]; then packages+=(chromium clang-format); fi
+# about 100 MB with its libraries), check_format runs clang-format 14 over the tracked sources, and
+# test_python_install makes a virtual environment (python3-venv).
+# python3-nbclient and python3-ipykernel execute the example notebook headless (test_notebook skips without).
+if [[ " $* " == *" --test "* || " $* " == *" --browser "* ]]; then
+  packages+=(chromium clang-format python3-nbclient python3-ipykernel python3-venv)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

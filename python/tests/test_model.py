@@ -145,6 +145,8 @@ def test_invalid_start_is_a_result():
 
 
 def interrupt_after(seconds):
+    """Ctrl-C (SIGINT's handler) in the main thread after `seconds`; cancel it when the call returned first, so
+    that a late interrupt cannot land in another test."""
     timer = threading.Timer(seconds, _thread.interrupt_main)
     timer.start()
     return timer
@@ -153,9 +155,10 @@ def interrupt_after(seconds):
 def test_ctrl_c_stops_check():
     codes = [BOX.replace("box(100,60,40)", f"box({10 + i % 50},60,40).fillet(1)") for i in range(400)]
     start = time.monotonic()
-    interrupt_after(0.5)
+    timer = interrupt_after(0.5)
     with pytest.raises(KeyboardInterrupt):
         cadrecode.check(codes, jobs=1)
+    timer.cancel()
     assert time.monotonic() - start < 3.0  # the batch alone takes far longer (400 worker processes)
     with pytest.raises(ChildProcessError):  # no worker left running or unreaped
         os.waitpid(-1, os.WNOHANG)
@@ -163,19 +166,23 @@ def test_ctrl_c_stops_check():
 
 
 def test_ctrl_c_stops_refine():
+    # A real program with many numbers against the points of another shape: the search runs its whole budget.
+    program = open(os.path.join(ROOT, "examples", "bracket.py"), encoding="utf-8").read()
     start = time.monotonic()
-    interrupt_after(1.0)
+    timer = interrupt_after(0.5)
     with pytest.raises(KeyboardInterrupt):
-        cadrecode.refine(BOX.replace("box(100,60,40)", "box(80,50,30)"), box_points()[0], seconds=60)
+        cadrecode.refine(program, box_points()[0], seconds=60)
+    timer.cancel()
     assert time.monotonic() - start < 8.0
 
 
 @needs_model
 def test_ctrl_c_stops_reconstruct(model):
     start = time.monotonic()
-    interrupt_after(1.0)
+    timer = interrupt_after(1.0)
     with pytest.raises(KeyboardInterrupt):
         model.reconstruct(PART, candidates=10, refine_seconds=60)
+    timer.cancel()
     assert time.monotonic() - start < 10.0
 
 

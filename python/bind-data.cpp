@@ -220,8 +220,9 @@ std::vector<Vec3> dequantized(const data::Sample& s) {
     return out;
 }
 
-// The lazy sequence of generate(): the samples of `cadrecode generate`'s shards in order, made one attempt
-// at a time in a long-lived worker process (killed after the pipeline's hard limit), as generate_shard does.
+// The lazy sequence of generate(): the samples of `cadrecode generate`'s shards in order, shard by shard
+// through gen::ShardSampler (generate_shard's attempts), then without the samples whose program or geometry
+// an earlier shard had (what generate's final gen::dedup_shards drops).
 class Generation {
 public:
     Generation(uint64_t count, uint64_t seed, uint32_t per_shard, const gen::PipelineOptions& options)
@@ -231,7 +232,6 @@ public:
 
     py::tuple next() {
         if (busy_) throw std::invalid_argument("generate: the iterator is already running in another thread");
-        if (shard_ >= shards_) stop_iteration();
         busy_ = true;
         data::Sample sample;
         bool found = false;
@@ -243,88 +243,46 @@ public:
             throw;
         }
         busy_ = false;
-        if (!found) stop_iteration();
+        if (!found) throw py::stop_iteration();
         return py::make_tuple(py::str(sample.program), points_array(dequantized(sample)));
     }
 
-    uint64_t attempts() const { return attempts_; }
+    uint64_t attempts() const { return done_.attempts + (sampler_ ? sampler_->report().attempts : 0); }
     uint64_t dropped() const { return dropped_; }
-    const std::map<std::string, uint64_t>& rejected() const { return rejected_; }
+    std::map<std::string, uint64_t> rejected() const {
+        std::map<std::string, uint64_t> out = done_.reasons;
+        uint64_t duplicates = done_.duplicates;
+        if (sampler_) {
+            for (const auto& [reason, n] : sampler_->report().reasons) out[reason] += n;
+            duplicates += sampler_->report().duplicates;
+        }
+        if (duplicates) out["duplicate"] = duplicates;
+        return out;
+    }
 
 private:
-    [[noreturn]] static void stop_iteration() { throw py::stop_iteration(); }
-
-    uint32_t count_of(uint32_t s) const {
-        return static_cast<uint32_t>(std::min<uint64_t>(per_shard_, count_ - uint64_t(s) * per_shard_));
-    }
-
-    // One attempt in the worker: "ok\n" and a one-sample shard, or the rejection reason.
-    static std::string attempt(uint64_t seed, const gen::PipelineOptions& options) {
-        data::Sample s;
-        std::string reason;
-        gen::StageTimes times;
-        if (!gen::make_sample(seed, options, s, reason, times)) return reason + "\n";
-        data::ShardHeader h;
-        h.points_per_sample = options.points;
-        return "ok\n" + data::encode_shard(h, {s});
-    }
-
-    // Without the GIL: attempts until the next sample the CLI keeps, or the end (false). The state moves one
-    // finished attempt at a time, so an interrupt (Ctrl-C) leaves it ready to continue.
+    // Without the GIL: the next sample the CLI's corpus keeps, or the end (false). Ctrl-C is checked before
+    // every attempt; an interrupted sampler goes on where it stopped.
     bool advance(data::Sample& out) {
         while (shard_ < shards_) {
-            if (kept_ >= count_of(shard_)) {
-                ++shard_;
-                attempt_ = 0;
-                kept_ = 0;
-                shard_programs_.clear();
-                shard_shapes_.clear();
-                continue;
+            if (!sampler_) {
+                const uint64_t n = std::min<uint64_t>(per_shard_, count_ - uint64_t(shard_) * per_shard_);
+                sampler_ = std::make_unique<gen::ShardSampler>(seed_, shard_, static_cast<uint32_t>(n), options_,
+                                                               "generate: shard " + std::to_string(shard_));
             }
-            const uint64_t limit = uint64_t(count_of(shard_)) * options_.max_attempts_factor + 100;
-            if (attempt_ >= limit)
-                throw std::runtime_error("generate: shard " + std::to_string(shard_) + ": gave up after " +
-                                         std::to_string(attempt_) + " attempts with " + std::to_string(kept_) + " of " +
-                                         std::to_string(count_of(shard_)) + " samples");
-            check_interrupt();
-            if (!pool_) {
-                util::WorkerPoolOptions po;
-                po.workers = 1;
-                po.time_limit_s = options_.hard_time_limit_s;
-                const gen::PipelineOptions options = options_;
-                pool_ = std::make_unique<util::WorkerPool>(
-                    [options](const std::string& request) { return attempt(std::stoull(request), options); }, po);
-            }
-            const uint64_t seed = gen::mix_seed(gen::mix_seed(seed_, shard_), attempt_);
-            const util::IsolatedResult r = pool_->run({std::to_string(seed)}).front();
-            ++attempt_;
-            ++attempts_;
-            std::string reason;
             data::Sample s;
-            if (r.status != util::IsolatedResult::Status::Ok) {
-                reason = r.status == util::IsolatedResult::Status::TimedOut ? "timeout" : "crash";
-            } else {
-                const size_t nl = r.output.find('\n');
-                if (nl == std::string::npos) throw std::logic_error("generate: a malformed reply from the worker");
-                reason = r.output.substr(0, nl);
-                if (reason == "ok") s = std::move(data::decode_shard(r.output.substr(nl + 1), "sample").samples.at(0));
-            }
-            if (reason != "ok") {
-                rejected_[reason]++;
+            if (!sampler_->next(s, check_interrupt)) {
+                const gen::ShardReport& r = sampler_->report();
+                done_.attempts += r.attempts;
+                done_.duplicates += r.duplicates;
+                for (const auto& [reason, n] : r.reasons) done_.reasons[reason] += n;
+                sampler_.reset();
+                ++shard_;
                 continue;
             }
-            // Duplicates within the shard, exactly as generate_shard (the program hash stays recorded when
-            // only the geometry repeats).
-            if (!shard_programs_.insert(s.program_hash).second || !shard_shapes_.insert(s.geometry_hash).second) {
-                rejected_["duplicate"]++;
-                continue;
-            }
-            ++kept_;
-            // Then across shards, as dedup_shards after a whole run: a shard's sample whose program or geometry
-            // appeared in an earlier shard is dropped from the corpus.
-            const bool seen = corpus_programs_.count(s.program_hash) || corpus_shapes_.count(s.geometry_hash);
-            corpus_programs_.insert(s.program_hash);
-            corpus_shapes_.insert(s.geometry_hash);
+            const bool seen = programs_.count(s.program_hash) || shapes_.count(s.geometry_hash);
+            programs_.insert(s.program_hash);
+            shapes_.insert(s.geometry_hash);
             if (seen) {
                 ++dropped_;
                 continue;
@@ -332,7 +290,6 @@ private:
             out = std::move(s);
             return true;
         }
-        pool_.reset();
         return false;
     }
 
@@ -340,10 +297,10 @@ private:
     uint32_t per_shard_, shards_ = 0;
     gen::PipelineOptions options_;
     uint32_t shard_ = 0;
-    uint64_t attempt_ = 0, kept_ = 0, attempts_ = 0, dropped_ = 0;
-    std::unordered_set<uint64_t> shard_programs_, shard_shapes_, corpus_programs_, corpus_shapes_;
-    std::map<std::string, uint64_t> rejected_;
-    std::unique_ptr<util::WorkerPool> pool_;
+    std::unique_ptr<gen::ShardSampler> sampler_;
+    gen::ShardReport done_;  // the finished shards' attempts, rejections and duplicates
+    uint64_t dropped_ = 0;
+    std::unordered_set<uint64_t> programs_, shapes_;  // of every sample kept so far, across shards
     bool busy_ = false;
 };
 

@@ -205,41 +205,68 @@ bool pooled_sample(util::WorkerPool& pool, uint64_t seed, const PipelineOptions&
 
 }  // namespace
 
-ShardReport generate_shard(const std::string& path, uint64_t seed, uint32_t shard, uint32_t shard_count, uint32_t count,
-                           const PipelineOptions& options, const std::function<void(uint64_t)>& progress) {
-    auto t0 = Clock::now();
-    ShardReport rep;
-    rep.shard = shard;
-    uint64_t shard_seed = mix_seed(seed, shard);
-    std::unordered_set<uint64_t> programs, shapes;
-    std::vector<data::Sample> samples;
-    util::WorkerPoolOptions po;
-    po.workers = 1;
-    po.time_limit_s = options.hard_time_limit_s;
-    util::WorkerPool pool([&](const std::string& request) { return attempt_reply(std::stoull(request), options); }, po);
-    uint64_t limit = uint64_t(count) * options.max_attempts_factor + 100;
-    for (uint64_t i = 0; samples.size() < count; ++i) {
+struct ShardSampler::Pool {
+    Pool(const PipelineOptions& options, const util::WorkerPoolOptions& po)
+        : pool([options](const std::string& request) { return attempt_reply(std::stoull(request), options); }, po) {}
+    util::WorkerPool pool;
+};
+
+ShardSampler::ShardSampler(uint64_t seed, uint32_t shard, uint32_t count, const PipelineOptions& options,
+                           std::string name)
+    : shard_seed_(mix_seed(seed, shard)), count_(count), options_(options), name_(std::move(name)) {
+    report_.shard = shard;
+}
+
+ShardSampler::~ShardSampler() = default;
+
+bool ShardSampler::next(data::Sample& out, const std::function<void()>& before_attempt) {
+    const uint64_t limit = uint64_t(count_) * options_.max_attempts_factor + 100;
+    while (report_.kept < count_) {
+        const uint64_t i = report_.attempts;
         if (i >= limit)
-            throw std::runtime_error(path + ": gave up after " + std::to_string(i) + " attempts with " +
-                                     std::to_string(samples.size()) + " of " + std::to_string(count) + " samples");
-        rep.attempts++;
+            throw std::runtime_error(name_ + ": gave up after " + std::to_string(i) + " attempts with " +
+                                     std::to_string(report_.kept) + " of " + std::to_string(count_) + " samples");
+        if (before_attempt) before_attempt();
+        if (!pool_) {
+            util::WorkerPoolOptions po;
+            po.workers = 1;
+            po.time_limit_s = options_.hard_time_limit_s;
+            pool_ = std::make_unique<Pool>(options_, po);
+        }
+        report_.attempts++;
         data::Sample s;
         std::string reason;
-        if (!pooled_sample(pool, mix_seed(shard_seed, i), options, s, reason, rep.times)) {
-            rep.reasons[reason]++;
+        if (!pooled_sample(pool_->pool, mix_seed(shard_seed_, i), options_, s, reason, report_.times)) {
+            report_.reasons[reason]++;
             bool cheap =
                 reason == "topology" || reason == "tiny_edge" || reason == "quantization" || reason == "degenerate";
-            (cheap ? rep.rejected_cheap : rep.invalid)++;
+            (cheap ? report_.rejected_cheap : report_.invalid)++;
             continue;
         }
-        if (!programs.insert(s.program_hash).second || !shapes.insert(s.geometry_hash).second) {
-            rep.duplicates++;
+        if (!programs_.insert(s.program_hash).second || !shapes_.insert(s.geometry_hash).second) {
+            report_.duplicates++;
             continue;
         }
         s.index = i;
+        report_.kept++;
+        out = std::move(s);
+        return true;
+    }
+    pool_.reset();  // the worker is not needed any more
+    return false;
+}
+
+ShardReport generate_shard(const std::string& path, uint64_t seed, uint32_t shard, uint32_t shard_count, uint32_t count,
+                           const PipelineOptions& options, const std::function<void(uint64_t)>& progress) {
+    auto t0 = Clock::now();
+    ShardSampler sampler(seed, shard, count, options, path);
+    std::vector<data::Sample> samples;
+    data::Sample s;
+    while (sampler.next(s)) {
         samples.push_back(std::move(s));
         if (progress) progress(samples.size());
     }
+    ShardReport rep = sampler.report();
     auto tw = Clock::now();
     data::ShardHeader h;
     h.shard_index = shard;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -62,6 +63,36 @@ void fill_sample(data::Sample& sample, const std::string& program, const cad::Pr
 // One sample from one seed through the whole pipeline; false when rejected (reason set).
 bool make_sample(uint64_t seed, const PipelineOptions& options, data::Sample& sample, std::string& reason,
                  StageTimes& times);
+
+// The attempts of one shard in order, one kept sample at a time, as generate_shard makes them: attempt i
+// tries seed mix_seed(mix_seed(seed, shard), i) in a long-lived worker process (killed after
+// options.hard_time_limit_s, then rejected as "timeout"; a crash as "crash"), and a sample whose program or
+// geometry already occurred in this shard is dropped. generate_shard writes `count` of them; the Python
+// module's generate() yields them one by one.
+class ShardSampler {
+public:
+    // `name` names the shard in errors (generate_shard: its path).
+    ShardSampler(uint64_t seed, uint32_t shard, uint32_t count, const PipelineOptions& options, std::string name);
+    ~ShardSampler();
+    ShardSampler(const ShardSampler&) = delete;
+    ShardSampler& operator=(const ShardSampler&) = delete;
+    // The next kept sample (index = the attempt that made it); false once `count` are kept. `before_attempt`
+    // runs before each attempt (a caller's Ctrl-C check; what it throws leaves the sampler ready to go on).
+    // Throws std::runtime_error naming the shard after count * max_attempts_factor + 100 attempts.
+    bool next(data::Sample& out, const std::function<void()>& before_attempt = {});
+    // Attempts, rejections by reason, duplicates and stage times so far (kept: samples returned).
+    const ShardReport& report() const { return report_; }
+
+private:
+    struct Pool;
+    uint64_t shard_seed_;
+    uint32_t count_;
+    PipelineOptions options_;
+    std::string name_;
+    std::unique_ptr<Pool> pool_;
+    std::unordered_set<uint64_t> programs_, shapes_;
+    ShardReport report_;
+};
 
 // Generates shard `shard` of `shard_count` with `count` valid unique samples, seeded by mix(seed, shard),
 // and writes it atomically to `path`. Same arguments, same bytes.

@@ -11,6 +11,7 @@
 #include "cadrecode/geometry/sampling.h"
 #include "cadrecode/io/mesh-io.h"
 #include "cadrecode/io/point-cloud-io.h"
+#include "cadrecode/util/random.h"
 
 namespace cadrecode::python {
 
@@ -227,6 +228,14 @@ PYBIND11_MODULE(cadrecode, m) {
     m.def("sample_surface", &sample_surface, py::arg("vertices"), py::arg("faces"), py::arg("n"), py::arg("seed") = 0,
           "n points on the mesh's surface, area-weighted as the reference pipeline samples them, as a float64 "
           "(n, 3) array. Deterministic for a given seed on every platform.");
+    m.def(
+        "mix_seed",
+        [](uint64_t seed, const std::string& name, uint64_t stream) { return util::mix_seed(seed, name, stream); },
+        py::arg("seed"), py::arg("name"), py::arg("stream"),
+        "The seed the library derives for a named item and a stream (splitmix64 of seed, FNV-1a of name, stream). "
+        "`cadrecode eval` samples a ground truth <id> with mix_seed(seed, id, 0), its second sampling (the "
+        "floor) with stream 1 and candidate k with stream 2 + k, so sample_surface with these seeds reproduces "
+        "its points.");
     m.def("chamfer", &chamfer, py::arg("a"), py::arg("b"),
           "Chamfer distance between two (N, 3) point sets as CAD-Recode's evaluation defines it: the mean squared "
           "nearest-neighbour distance from a to b plus that from b to a. Multiply by 1000 for the published "

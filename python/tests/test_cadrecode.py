@@ -120,11 +120,20 @@ def test_check_equals_run():
         checked[0].mesh()
 
 
-def test_real_programs_match_the_cli():
-    files = real_programs(20)
+def test_real_programs_match_the_cli(tmp_path):
+    """All 258 real programs: run() and check() give the volumes, areas, boxes and triangle counts that
+    `cadrecode check --json` (the same executor in CLI workers) reports, exactly."""
+    files = real_programs(1000)
+    exe = os.path.join(BIN_DIR, "cadrecode")
+    if not os.path.exists(exe):
+        pytest.skip(f"{exe} is not built")
+    report = tmp_path / "check.json"
+    subprocess.run([exe, "check", "-j", "2", "--json", str(report), *files], check=True, capture_output=True)
+    cli = {os.path.basename(j["name"]): j for j in json.loads(report.read_text())}
+    assert len(cli) == len(files)
     results = cadrecode.check([open(f).read() for f in files], jobs=2)
     for f, c in zip(files, results):
-        j = cli_json(f)
+        j = cli[os.path.basename(f)]
         r = cadrecode.run(open(f).read())
         assert r.valid and j["valid"], f
         assert r.volume == j["volume"], f
@@ -132,6 +141,40 @@ def test_real_programs_match_the_cli():
         assert [*r.bbox[0], *r.bbox[1]] == j["bbox"], f
         assert r.triangles == j["triangles"], f
         assert c.volume == j["volume"], f
+
+
+def test_chamfer_equals_eval(tmp_path):
+    """eval's CD for real programs against other programs' meshes, rebuilt with sample_surface, normalisation to
+    the unit cube by each shape's own box (as eval renormalises), the seeds eval derives, and chamfer()."""
+    files = real_programs(6)
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    gt.mkdir()
+    pred.mkdir()
+    for i in range(3):
+        cadrecode.run(open(files[i]).read()).write_stl(str(gt / f"s{i}.stl"))
+        (pred / f"s{i}.py").write_text(open(files[i + 3]).read())
+    exe = os.path.join(BIN_DIR, "cadrecode")
+    if not os.path.exists(exe):
+        pytest.skip(f"{exe} is not built")
+    report = tmp_path / "report"
+    subprocess.run([exe, "eval", "--gt", str(gt), "--pred", str(pred), "--report", str(report), "--no-iou",
+                    "--samples", "2048"], check=True, capture_output=True)
+    samples = {s["id"]: s for s in json.loads((report / "samples.json").read_text())}
+
+    def unit(vertices):
+        lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+        return (vertices - (lo + hi) / 2) / (hi - lo).max() + 0.5
+
+    for i in range(3):
+        sid = f"s{i}"
+        gv, gf = cadrecode.load_mesh(str(gt / f"{sid}.stl"))
+        pv, pf = cadrecode.run((pred / f"{sid}.py").read_text()).mesh()
+        a = cadrecode.sample_surface(unit(gv), gf, 2048, seed=cadrecode.mix_seed(0, sid, 0))
+        b = cadrecode.sample_surface(unit(pv), pf, 2048, seed=cadrecode.mix_seed(0, sid, 2))
+        floor = cadrecode.sample_surface(unit(gv), gf, 2048, seed=cadrecode.mix_seed(0, sid, 1))
+        want = samples[sid]
+        assert cadrecode.chamfer(b, a) * 1000 == pytest.approx(want["candidates"][0]["cd"], rel=1e-9), sid
+        assert cadrecode.chamfer(a, floor) * 1000 == pytest.approx(want["floor_cd"], rel=1e-9), sid
 
 
 def test_write_stl_then_load_mesh(tmp_path):

@@ -1,6 +1,7 @@
 """Type stub of the `cadrecode` extension module (python/module.cpp)."""
 
-from typing import Sequence, Tuple
+import os
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +53,118 @@ def sample_surface(vertices: ArrayLike, faces: ArrayLike, n: int, seed: int = 0)
     """n area-weighted points on the mesh surface, deterministic per seed, as a float64 (n, 3) array."""
 def chamfer(a: ArrayLike, b: ArrayLike) -> float:
     """Mean squared nearest-neighbour distance a->b plus b->a (x1000 is the published scale)."""
+
+def mix_seed(seed: int, name: str, stream: int) -> int:
+    """The seed the library derives for a named item and a stream (eval: stream 0 ground truth, 1 floor, 2+k candidate k)."""
+
+# --- model, reconstruction, refinement (bind-model.cpp)
+
+has_model: bool
+"""True when the module was built with libtorch (Model is there)."""
+
+ReconInput = Union[str, "os.PathLike[str]", ArrayLike, Tuple[ArrayLike, ArrayLike]]
+
+class Candidate:
+    """One generated program of a reconstruction, with its score."""
+
+    @property
+    def program(self) -> str: ...
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def cd(self) -> float: ...
+    @property
+    def objective(self) -> float: ...
+    @property
+    def token_limit(self) -> bool: ...
+
+class Reconstruction:
+    """Model.reconstruct's or refine's outcome: candidates with scores, the chosen (or refined) program."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def program(self) -> Optional[str]: ...
+    def program_in_input_units(self) -> str: ...
+    @property
+    def cd(self) -> float: ...
+    @property
+    def best(self) -> int: ...
+    @property
+    def candidates(self) -> list[Candidate]: ...
+    @property
+    def refined(self) -> bool: ...
+    @property
+    def cd_before_refine(self) -> float: ...
+    @property
+    def evaluations(self) -> int: ...
+    @property
+    def timings(self) -> dict[str, float]: ...
+    @property
+    def output_scale(self) -> float: ...
+    @property
+    def output_offset(self) -> Vec3: ...
+    def solid(self, input_units: bool = False, time_limit: float = 10.0) -> Result: ...
+    def json(self) -> str: ...
+
+def refine(
+    programs: Union[str, Sequence[str]],
+    input: ReconInput,
+    seconds: float = 15.0,
+    evaluations: int = 0,
+    seed: int = 0,
+    workers: int = 2,
+    time_limit: float = 3.0,
+) -> Reconstruction:
+    """Test-time refinement of programs (+-100 frame) against an input; evaluations > 0 is a deterministic budget."""
+
+def view(input: str, program: str, frame: str = "auto", points: int = 4096, seed: int = 0, iou: bool = True) -> str:
+    """The self-contained HTML page of `cadrecode view` (input beside the solid, metrics)."""
+
+class Model:
+    """A CAD-Recode model folder (only when has_model)."""
+
+    @staticmethod
+    def load(
+        path: str = "default", tokenizer: Optional[str] = None, dtype: str = "auto", device: str = "cpu", threads: int = 0
+    ) -> "Model": ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def config(self) -> dict: ...
+    @property
+    def dtype(self) -> str: ...
+    @property
+    def device(self) -> str: ...
+    @property
+    def parameters(self) -> int: ...
+    @property
+    def points(self) -> int: ...
+    def reconstruct(
+        self,
+        input: ReconInput,
+        candidates: int = 10,
+        seed: int = 0,
+        points: Optional[int] = None,
+        refine_seconds: float = 15.0,
+        refine_evaluations: int = 0,
+        temperature: Optional[float] = None,
+        workers: int = 2,
+        time_limit: float = 3.0,
+    ) -> Reconstruction: ...
+    def generate(
+        self,
+        clouds: ArrayLike,
+        seed: int = 0,
+        temperature: Optional[float] = None,
+        top_k: Optional[int] = None,
+        top_p: Optional[float] = None,
+        max_new_tokens: Optional[int] = None,
+    ) -> list[str]: ...
 
 # --- data and text (bind-data.cpp)
 

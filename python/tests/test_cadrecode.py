@@ -290,3 +290,24 @@ def test_check_releases_the_gil():
     # the release is removed); released, it records hundreds even on a loaded machine.
     assert len(during) >= 10, f"{len(during)} ticks in {t1 - t0:.2f} s"
 
+
+
+def test_every_public_name_has_a_docstring_and_a_stub():
+    import ast
+
+    stub = ast.parse(open(os.path.join(HERE, "..", "cadrecode.pyi"), encoding="utf-8").read())
+    stubbed = {n.name for n in stub.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    stubbed |= {t.id for n in stub.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    public = [n for n in dir(cadrecode) if not n.startswith("_")]
+    assert len(public) >= 29
+    missing = [n for n in public if n not in stubbed]
+    assert not missing, f"not in cadrecode.pyi: {missing}"
+    for name in public:
+        obj = getattr(cadrecode, name)
+        if callable(obj):
+            assert (obj.__doc__ or "").strip(), f"{name} has no docstring"
+        if isinstance(obj, type):
+            for attr, member in vars(obj).items():
+                if not attr.startswith("_") and (callable(member) or isinstance(member, property)):
+                    assert (member.__doc__ or "").strip(), f"{name}.{attr} has no docstring"

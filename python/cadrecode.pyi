@@ -153,6 +153,7 @@ class Model:
         refine_seconds: float = 15.0,
         refine_evaluations: int = 0,
         temperature: Optional[float] = None,
+        no_repeat_ngram: Optional[int] = None,
         workers: int = 2,
         time_limit: float = 3.0,
     ) -> Reconstruction: ...
@@ -164,6 +165,7 @@ class Model:
         top_k: Optional[int] = None,
         top_p: Optional[float] = None,
         max_new_tokens: Optional[int] = None,
+        no_repeat_ngram: Optional[int] = None,
     ) -> list[str]: ...
 
 # --- data and text (bind-data.cpp)

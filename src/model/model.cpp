@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <stdexcept>
 
@@ -35,6 +36,19 @@ torch::Tensor points_tensor(const std::vector<PointCloud3>& clouds, const torch:
             for (int k = 0; k < 3; ++k) p[(b * N + i) * 3 + k] = clouds[b][i][k];
     }
     return t.to(device);
+}
+
+// The tokens that would complete an n-gram already in `tokens` (no_repeat_ngram): for every earlier
+// occurrence of the last n-1 tokens, the token that followed it.
+std::vector<int32_t> repeated_ngram_ends(const std::vector<int32_t>& tokens, int n) {
+    std::vector<int32_t> out;
+    const std::size_t k = static_cast<std::size_t>(n - 1), size = tokens.size();
+    if (n < 1 || size < k) return out;
+    if (k == 0) return tokens;  // n = 1: no token twice
+    const int32_t* suffix = tokens.data() + (size - k);
+    for (std::size_t j = 0; j + k < size; ++j)
+        if (std::equal(suffix, suffix + k, tokens.data() + j)) out.push_back(tokens[j + k]);
+    return out;
 }
 
 // Temperature, then top-k, then top-p (the order of Hugging Face's logits warpers), then a draw.
@@ -202,7 +216,7 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
     if (dev.is_cuda()) logits = logits.contiguous();
     std::vector<int64_t> active(B);  // row -> candidate
     for (int64_t b = 0; b < B; ++b) active[b] = b;
-    auto choose = [&](const torch::Tensor& lg) {
+    auto choose = [&](torch::Tensor lg) {
         std::vector<int32_t> out(lg.size(0));
         // The logits on the host, once, when sampling or keep_logits needs them (fp32: see net->logits).
         const torch::Tensor host = greedy && !o.keep_logits ? torch::Tensor() : lg.to(torch::kCPU).contiguous();
@@ -211,6 +225,19 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
                 const float* row = host[i].data_ptr<float>();
                 r.logits[active[i]].emplace_back(row, row + host.size(1));
             }
+        if (o.no_repeat_ngram > 0) {
+            std::vector<int64_t> rows, ids;
+            for (int64_t i = 0; i < lg.size(0); ++i)
+                for (int32_t id : repeated_ngram_ends(r.tokens[active[i]], o.no_repeat_ngram)) {
+                    rows.push_back(i);
+                    ids.push_back(id);
+                }
+            // A few elements: set one by one (greedy: on a copy of the logits, wherever they are; sampling: on the
+            // host copy, after keep_logits has recorded the logits as the model gave them).
+            const float banned = -std::numeric_limits<float>::infinity();
+            if (greedy && !rows.empty()) lg = lg.clone();
+            for (std::size_t j = 0; j < rows.size(); ++j) (greedy ? lg : host)[rows[j]][ids[j]] = banned;
+        }
         if (greedy) {
             auto ids = lg.argmax(-1).to(torch::kCPU);
             for (int64_t i = 0; i < lg.size(0); ++i) out[i] = static_cast<int32_t>(ids[i].item<int64_t>());

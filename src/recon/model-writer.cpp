@@ -104,9 +104,12 @@ LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& opt
                 lm.options.top_p = j.value("top_p", 1.0f);
             }
             if (j.contains("max_new_tokens")) lm.options.max_new_tokens = j.at("max_new_tokens").get<int>();
+            if (j.contains("no_repeat_ngram_size"))
+                lm.options.no_repeat_ngram = j.at("no_repeat_ngram_size").get<int>();
         } catch (const std::exception& e) {
-            throw std::runtime_error(gen +
-                                     ": expected do_sample, temperature, top_k, top_p, max_new_tokens: " + e.what());
+            throw std::runtime_error(
+                gen +
+                ": expected do_sample, temperature, top_k, top_p, max_new_tokens, no_repeat_ngram_size: " + e.what());
         }
     }
     // A model trained here records its number of points; a published one uses 256.

@@ -22,7 +22,7 @@ struct ReconstructArgs {
     int candidates = 10, points = 0, workers = 2, max_tokens = 0;
     uint64_t seed = 0;
     double temperature = -1, top_p = -1;
-    int top_k = -1;
+    int top_k = -1, no_repeat_ngram = -1;
     bool stream = false, quiet = false, no_loop_stop = false;
     refine::RefineOptions refine;
 };
@@ -83,6 +83,10 @@ Runner add_reconstruct_command(CLI::App& app) {
         ->check(in_range(0, 1e7, "a number of tokens"));
     cmd->add_option("--top-p", a->top_p, "sampling: keep the most likely tokens up to this probability mass")
         ->check(in_range(0, 1, "a probability"));
+    cmd->add_option("--no-repeat-ngram", a->no_repeat_ngram,
+                    "never let a program repeat an n-gram of N tokens it already wrote (0: off; default: the model's "
+                    "generation_config.json no_repeat_ngram_size, else 0)")
+        ->check(in_range(0, 1e6, "a number of tokens"));
     cmd->add_option("--max-tokens", a->max_tokens, "maximum generated tokens per program (0: the model's default)")
         ->check(in_range(0, 1e7, "a number of tokens"));
     cmd->add_option("--workers", a->workers, "isolated executor workers")
@@ -115,6 +119,7 @@ Runner add_reconstruct_command(CLI::App& app) {
         if (a->top_k >= 0) go.top_k = a->top_k;
         if (a->top_p >= 0) go.top_p = float(a->top_p);
         if (a->max_tokens > 0) go.max_new_tokens = a->max_tokens;
+        if (a->no_repeat_ngram >= 0) go.no_repeat_ngram = a->no_repeat_ngram;
         if (a->no_loop_stop) go.stop_loops = false;
         recon::ModelWriter writer(lm.model, lm.tokenizer, go);
         if (a->stream)

@@ -48,6 +48,10 @@ struct GenerateOptions {
     int32_t point_slot_id = 151645;  // <|im_end|>: the id the point slots carry in the published prompt
     int32_t start_id = 151644;       // <|im_start|>: the token after the points
     bool stop_loops = false;         // stop a candidate whose end repeats one block (cadrecode/model/loop.h)
+    // Hugging Face's no_repeat_ngram_size over a candidate's generated tokens: a token that would complete an
+    // n-gram this candidate already generated is never chosen (0: off). No real CAD-Recode program repeats a
+    // 16-token n-gram of the bundled tokenizer (docs/model.md), so a large n only forbids loops.
+    int no_repeat_ngram = 0;
     // Keep, for every chosen id (the eos included), the fp32 logits it was chosen from: vocab_size floats per
     // step, so for tests and short scoring runs, not for 10 candidates of the 151,936-word vocabulary.
     bool keep_logits = false;

@@ -67,8 +67,8 @@ def test_reconstruct_equals_the_cli(model, tmp_path):
     assert [c.program for c in got.candidates] == [c["program"] for c in want["candidates"]]
     for c, w in zip(got.candidates, want["candidates"]):
         assert c.verdict == w["verdict"]
-        assert c.cd == pytest.approx(w["cd"], rel=1e-12)
-        assert c.objective == pytest.approx(w["objective"], rel=1e-12)
+        assert c.cd == pytest.approx(w.get("cd", -1), rel=1e-12)  # the report leaves it out when invalid
+        assert c.objective == pytest.approx(w.get("objective", -1), rel=1e-12)
     assert got.cd == pytest.approx(want["cd"], rel=1e-12)
     assert json.loads(got.json())["program"] == want["program"]
     # The solid: its volume equals running the program directly, and the input-units solid is the same

@@ -50,7 +50,8 @@ def main():
 
     # The C++ baseline, same programs, same repeats (bench_executor takes the first N in name order too).
     cmd = [os.path.join(a.bin, "bench_executor"), "--data", a.data, "--repeat", str(a.repeat), "--limit", str(len(files))]
-    base = bench_line(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout, "executor")
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}  # the C++ figure as the CLI runs (it links tcmalloc)
+    base = bench_line(subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout, "executor")
     cpp_med = float(base["total_med_ms"])
     cpp_check = float(base["guarded_j2_per_s"])
 

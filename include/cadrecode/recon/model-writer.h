@@ -37,8 +37,8 @@ private:
 
 // A model folder as published or as `cadrecode train` writes it: config.json, model.safetensors,
 // tokenizer.json, and optionally generation_config.json (Hugging Face's: do_sample, temperature, top_k,
-// top_p, max_new_tokens, no_repeat_ngram_size; without it, greedy) and training.json (points and max_tokens of a model trained
-// here). The generation ids come from the tokenizer's <|endoftext|>, <|im_start|> and <|im_end|>.
+// top_p, max_new_tokens, no_repeat_ngram_size; without it, greedy) and training.json (points and max_tokens of a model
+// trained here). The generation ids come from the tokenizer's <|endoftext|>, <|im_start|> and <|im_end|>.
 struct LoadedModel {
     model::CadRecodeModel model;
     text::Tokenizer tokenizer;

@@ -69,6 +69,18 @@ TEST(Cli, UsageAndIoErrorsExitTwo) {
     EXPECT_NE(help.out.find("run"), std::string::npos);
 }
 
+TEST(Cli, JsonReportNeverOverwritesAProgram) {
+    // `check --json a.py b.py`: CLI11 gives a.py to --json; writing the report there would destroy the program.
+    std::string d = tmpdir("check-json");
+    const std::string program = "import cadquery as cq\nr=cq.Workplane('XY').box(1,1,1)";
+    cadrecode::util::write_file_atomic(d + "/a.py", program);
+    cadrecode::util::write_file_atomic(d + "/b.py", program);
+    CliRun r = cli("check --json " + d + "/a.py " + d + "/b.py");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find(d + "/a.py: refusing to write the JSON report over a program"), std::string::npos) << r.out;
+    EXPECT_EQ(cadrecode::util::read_file(d + "/a.py"), program);
+}
+
 TEST(Cli, CheckSummarisesByReasonAndWritesReport) {
     std::string d = tmpdir("check");
     fs::create_directories(d + "/sub");

@@ -21,6 +21,14 @@ void check_output_folder(const std::string& path, const std::string& what) {
                                  ") does not exist; create it first");
 }
 
+void check_report_path(const std::string& path, const std::string& what) {
+    check_output_folder(path, what);
+    // `check --json a.py b.py` takes a.py as the report's path: refuse to overwrite a program with the report.
+    if (!path.empty() && std::filesystem::path(path).extension() == ".py" && std::filesystem::exists(path))
+        throw std::runtime_error(path + ": refusing to write the " + what + " over a program; --json takes the " +
+                                 "report's own path (e.g. --json report.json) before or after the inputs");
+}
+
 std::string invalid_line(const std::string& name, int line, int col, const char* verdict, const std::string& message) {
     const std::string place = line > 0 ? ":" + std::to_string(line) + ":" + std::to_string(col) : std::string();
     return name + place + ": invalid (" + verdict + "): " + message;

@@ -44,7 +44,7 @@ Runner add_check_command(CLI::App& app) {
         ->check(in_range(0, 1e6, "a count"));
     return [cmd, args]() -> int {
         if (!cmd->parsed()) return -1;
-        check_output_folder(args->json, "JSON report");
+        check_report_path(args->json, "JSON report");
         const std::vector<std::string> files = util::find_files(args->inputs, {".py"});
         std::vector<cad::Job> jobs;
         for (const std::string& f : files) jobs.push_back({f, util::read_file(f), "", ""});

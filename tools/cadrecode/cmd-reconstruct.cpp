@@ -163,7 +163,7 @@ Runner add_reconstruct_command(CLI::App& app) {
         check_output_folder(a->out, "program");
         check_output_folder(a->step, "STEP file");
         check_output_folder(a->stl, "STL file");
-        check_output_folder(a->json, "JSON report");
+        check_report_path(a->json, "JSON report");
         recon::Input input = recon::read_input(a->input);
         std::unique_ptr<ProgressBar> bar;
         std::string stage;

@@ -58,7 +58,7 @@ Runner add_refine_command(CLI::App& app) {
         check_output_folder(a->out, "program");
         check_output_folder(a->step, "STEP file");
         check_output_folder(a->stl, "STL file");
-        check_output_folder(a->json, "JSON report");
+        check_report_path(a->json, "JSON report");
         if (a->options.refine.seconds <= 0 && a->options.refine.max_evaluations == 0)
             throw std::runtime_error("--seconds 0 without --refine-evaluations leaves nothing to do");
         const recon::Input input = recon::read_input(a->input);

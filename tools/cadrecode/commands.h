@@ -42,6 +42,8 @@ constexpr const char* kTrainSummary = "Train a CAD-Recode model on generated sha
 // Throws (exit 2) before any work when the folder an output would go to does not exist; `what` names it
 // in the message ("program", "STEP file"). Empty paths pass.
 void check_output_folder(const std::string& path, const std::string& what);
+// check_output_folder, and an existing .py file is refused (a program taken for the report's path).
+void check_report_path(const std::string& path, const std::string& what);
 
 // "<name>:line:col: invalid (<verdict>): message" (or without the place), as `run` prints an invalid program.
 std::string invalid_line(const std::string& name, int line, int col, const char* verdict, const std::string& message);

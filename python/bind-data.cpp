@@ -32,41 +32,8 @@ namespace {
 // ---------------------------------------------------------------------------------------------------------
 // Shared helpers
 
-// "<name>:<line>:<col>: invalid (<verdict>): <message>", the CLI's line for an invalid program (app.cpp).
-std::string invalid_text(const std::string& name, const cad::ExecResult& r) {
-    const std::string place = r.line > 0 ? ":" + std::to_string(r.line) + ":" + std::to_string(r.col) : "";
-    return name + place + ": invalid (" + cad::verdict_name(r.verdict) + "): " + r.message;
-}
-
 std::string type_name(const py::handle& obj) {
     return py::str(py::type::handle_of(obj).attr("__name__")).cast<std::string>();
-}
-
-// True for a (vertices, faces) pair: a tuple or list of two items whose first is two-dimensional. A list of
-// two points ([[x, y, z], [x, y, z]]) has a one-dimensional first item, so it stays a point set.
-bool is_mesh_pair(const py::handle& obj) {
-    if (!py::isinstance<py::tuple>(obj) && !py::isinstance<py::list>(obj)) return false;
-    auto seq = py::reinterpret_borrow<py::sequence>(obj);
-    if (seq.size() != 2) return false;
-    py::object first = seq[0];
-    if (py::isinstance<py::array>(first)) return py::reinterpret_borrow<py::array>(first).ndim() == 2;
-    if (!py::isinstance<py::sequence>(first) || py::isinstance<py::str>(first)) return false;
-    auto rows = py::reinterpret_borrow<py::sequence>(first);
-    return rows.size() == 0 || (py::isinstance<py::sequence>(rows[0]) && !py::isinstance<py::str>(rows[0]));
-}
-
-// A (vertices, faces) pair as a mesh whose every triangle names an existing vertex.
-geometry::Mesh mesh_from(const std::string& name, const py::handle& obj) {
-    auto seq = py::reinterpret_borrow<py::sequence>(obj);
-    const std::string vname = name + " vertices", fname = name + " faces";
-    geometry::Mesh mesh{points_from(vname.c_str(), seq[0]), triangles_from(fname.c_str(), seq[1])};
-    for (size_t t = 0; t < mesh.triangles.size(); ++t)
-        for (uint32_t i : mesh.triangles[t])
-            if (i >= mesh.vertices.size())
-                throw std::invalid_argument(fname + ": index " + std::to_string(i) + " at row " + std::to_string(t) +
-                                            " is not a vertex index (" + std::to_string(mesh.vertices.size()) +
-                                            " vertices)");
-    return mesh;
 }
 
 int64_t count_arg(const char* name, int64_t n) {
@@ -158,7 +125,7 @@ IouSide iou_side(const std::string& name, const py::handle& obj) {
         s.code = obj.cast<std::string>();
     } else if (py::isinstance<Result>(obj)) {
         const Result& res = obj.cast<const Result&>();
-        if (!res.r.valid()) throw std::runtime_error(invalid_text(name, res.r));
+        if (!res.r.valid()) throw std::runtime_error(res.r.invalid_line(name));
         if (!res.r.mesh)
             throw std::runtime_error(name +
                                      ": this result carries no mesh (check() results come from worker processes; "
@@ -179,7 +146,7 @@ std::shared_ptr<const geometry::Mesh> mesh_of(const IouSide& s, double time_limi
     cad::ExecOptions eo;
     eo.time_limit_s = time_limit;
     cad::ExecResult ex = cad::execute_program(*s.code, eo);
-    if (!ex.valid()) throw std::runtime_error(invalid_text(s.name, ex));
+    if (!ex.valid()) throw std::runtime_error(ex.invalid_line(s.name));
     if (!ex.mesh) throw std::runtime_error(s.name + ": the program gave no mesh");
     return ex.mesh;
 }
@@ -379,7 +346,7 @@ edit::Parametrized parametrize(const std::string& code, bool check, double time_
     if (check) {
         // As `cadrecode parametrize`: the program runs first, and an invalid one is refused.
         original = cad::execute_program(code, eo);
-        if (!original.valid()) throw std::runtime_error(invalid_text("code", original));
+        if (!original.valid()) throw std::runtime_error(original.invalid_line("code"));
     }
     edit::Parametrized p;
     try {

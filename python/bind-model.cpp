@@ -25,10 +25,9 @@ recon::Input input_from(const py::handle& obj) {
         return reading(path, [&] { return recon::read_input(path); });
     }
     recon::Input in;
-    if (py::isinstance<py::tuple>(obj) && py::len(obj) == 2) {
-        const auto t = obj.cast<py::tuple>();
+    if (is_mesh_pair(obj)) {
         in.path = "(vertices, faces)";
-        in.mesh = geometry::Mesh{points_from("vertices", t[0]), triangles_from("faces", t[1])};
+        in.mesh = mesh_from("input", obj);
         if (in.mesh.triangles.empty()) throw std::invalid_argument("input: the mesh has no faces");
         return in;
     }
@@ -163,11 +162,12 @@ Model load_model(const std::string& path, const std::optional<std::string>& toke
     lo.dtype = dtype;
     lo.threads = static_cast<int>(checked_range("threads", threads, 0, 1024, "a number of threads"));
     const std::string tok = tokenizer.value_or("");
-    for (const std::string& p : {out.dir + "/config.json", tok})
-        if (!p.empty() && ::access(p.c_str(), R_OK) != 0)
-            throw OsError(
-                p + ": cannot read it (" + (p == tok ? "the tokenizer" : "a model folder") + " is expected there)",
-                errno);
+    for (const std::string& p : {out.dir + "/config.json", tok}) {
+        if (p.empty() || ::access(p.c_str(), R_OK) == 0) continue;
+        const int err = errno;  // before building the message can change it
+        throw OsError(
+            p + ": cannot read it (" + (p == tok ? "the tokenizer" : "a model folder") + " is expected there)", err);
+    }
     py::gil_scoped_release release;
     out.m = std::make_shared<recon::LoadedModel>(recon::load_model_dir(out.dir, lo, tok));
     return out;

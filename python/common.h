@@ -107,6 +107,33 @@ inline std::vector<std::array<uint32_t, 3>> triangles_from(const char* name, con
     return out;
 }
 
+// True for a (vertices, faces) pair: a tuple or list of two items whose first is two-dimensional. A list of
+// two points ([[x, y, z], [x, y, z]]) has a one-dimensional first item, so it stays a point set.
+inline bool is_mesh_pair(const py::handle& obj) {
+    if (!py::isinstance<py::tuple>(obj) && !py::isinstance<py::list>(obj)) return false;
+    auto seq = py::reinterpret_borrow<py::sequence>(obj);
+    if (seq.size() != 2) return false;
+    py::object first = seq[0];
+    if (py::isinstance<py::array>(first)) return py::reinterpret_borrow<py::array>(first).ndim() == 2;
+    if (!py::isinstance<py::sequence>(first) || py::isinstance<py::str>(first)) return false;
+    auto rows = py::reinterpret_borrow<py::sequence>(first);
+    return rows.size() == 0 || (py::isinstance<py::sequence>(rows[0]) && !py::isinstance<py::str>(rows[0]));
+}
+
+// A (vertices, faces) pair as a mesh whose every triangle names an existing vertex.
+inline geometry::Mesh mesh_from(const std::string& name, const py::handle& obj) {
+    auto seq = py::reinterpret_borrow<py::sequence>(obj);
+    const std::string vname = name + " vertices", fname = name + " faces";
+    geometry::Mesh mesh{points_from(vname.c_str(), seq[0]), triangles_from(fname.c_str(), seq[1])};
+    for (size_t t = 0; t < mesh.triangles.size(); ++t)
+        for (uint32_t i : mesh.triangles[t])
+            if (i >= mesh.vertices.size())
+                throw std::invalid_argument(fname + ": index " + std::to_string(i) + " at row " + std::to_string(t) +
+                                            " is not a vertex index (" + std::to_string(mesh.vertices.size()) +
+                                            " vertices)");
+    return mesh;
+}
+
 // Points as a (N, 3) float64 array that owns them (no copy).
 inline py::array_t<double> points_array(std::vector<Vec3> points) {
     auto* owned = new std::vector<Vec3>(std::move(points));

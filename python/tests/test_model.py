@@ -124,6 +124,8 @@ def test_errors(tmp_path):
         cadrecode.refine(BOX, np.zeros((100, 2)))
     with pytest.raises(FileNotFoundError, match="nothing.stl"):
         cadrecode.refine(BOX, str(tmp_path / "nothing.stl"))
+    with pytest.raises(ValueError, match=r"input faces: index 9 at row 0 is not a vertex index \(4 vertices\)"):
+        cadrecode.refine(BOX, (np.zeros((4, 3)), np.array([[0, 1, 9]])))
     with pytest.raises(ValueError, match="programs"):
         cadrecode.refine([], box_points()[0])
     if cadrecode.has_model:

@@ -73,6 +73,11 @@ std::string ExecResult::error_text() const {
     return message;
 }
 
+std::string ExecResult::invalid_line(const std::string& name) const {
+    const std::string place = line > 0 ? ":" + std::to_string(line) + ":" + std::to_string(col) : std::string();
+    return name + place + ": invalid (" + verdict_name(verdict) + "): " + message;
+}
+
 Shape::Shape(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Shape::~Shape() = default;
 Shape::Shape(Shape&&) noexcept = default;

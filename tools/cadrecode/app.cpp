@@ -29,11 +29,6 @@ void check_report_path(const std::string& path, const std::string& what) {
                                  "report's own path (e.g. --json report.json) before or after the inputs");
 }
 
-std::string invalid_line(const std::string& name, int line, int col, const char* verdict, const std::string& message) {
-    const std::string place = line > 0 ? ":" + std::to_string(line) + ":" + std::to_string(col) : std::string();
-    return name + place + ": invalid (" + verdict + "): " + message;
-}
-
 int run_app(CLI::App& app, const std::vector<Runner>& runners, int argc, char** argv) {
     // A mistyped command: CLI11 would say only "A subcommand is required".
     if (argc > 1 && argv[1][0] != '-') {

@@ -59,8 +59,7 @@ Runner add_parametrize_command(CLI::App& app) {
         const cad::JobOutcome original = cad::run_guarded({cad::Job{a->program, source, "", ""}}, guard).at(0);
         if (!original.result.valid()) {
             const cad::ExecResult& r = original.result;
-            std::printf("%s\n",
-                        invalid_line(a->program, r.line, r.col, cad::verdict_name(r.verdict), r.message).c_str());
+            std::printf("%s\n", r.invalid_line(a->program).c_str());
             std::fprintf(stderr, "parametrize: %s is not a valid program; nothing written\n", a->program.c_str());
             return kExitInvalid;
         }

@@ -42,11 +42,10 @@ Runner add_reconstruct_command(CLI::App& app) {
         "The input is normalised (longest side 2), sampled into one point cloud per candidate, the model writes\n"
         "one program per cloud (batched), every program runs under the executor's guards, and the valid one\n"
         "closest to the input is kept (Chamfer distance, plus the same after bringing the candidate to the\n"
-        "input's bounding box, as the published metric renormalises). Then test-time refinement (cadrecode refine) "
-        "fits the\n"
-        "best candidates' numbers and structure to the input for --refine-seconds. The program is written in the\n"
-        "input's own units and position (--frame model: the model's +-100 frame, as training data and `eval`\n"
-        "use); STEP/STL outputs are always in the input's frame.\n"
+        "input's bounding box, as the published metric renormalises). Then test-time refinement (cadrecode\n"
+        "refine) fits the best candidates' numbers and structure to the input for --refine-seconds. The program\n"
+        "is written in the input's own units and position (--frame model: the model's +-100 frame, as training\n"
+        "data and `eval` use); STEP/STL outputs are always in the input's frame.\n"
         "Exit codes: 0 a valid program was written, 1 no candidate was valid, 2 usage or I/O error.");
     cmd->add_option("input", a->input,
                     "mesh (.stl .obj .ply .off), solid (.step .stp .iges .igs .brep) or "

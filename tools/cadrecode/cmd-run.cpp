@@ -22,7 +22,7 @@ struct RunArgs {
 void print_human(const cad::JobOutcome& o) {
     const cad::ExecResult& r = o.result;
     if (!r.valid()) {
-        std::printf("%s\n", invalid_line(o.name, r.line, r.col, cad::verdict_name(r.verdict), r.message).c_str());
+        std::printf("%s\n", r.invalid_line(o.name).c_str());
         return;
     }
     const auto& p = r.props;

@@ -45,9 +45,6 @@ void check_output_folder(const std::string& path, const std::string& what);
 // check_output_folder, and an existing .py file is refused (a program taken for the report's path).
 void check_report_path(const std::string& path, const std::string& what);
 
-// "<name>:line:col: invalid (<verdict>): message" (or without the place), as `run` prints an invalid program.
-std::string invalid_line(const std::string& name, int line, int col, const char* verdict, const std::string& message);
-
 // Exit codes shared by every subcommand.
 constexpr int kExitOk = 0;
 constexpr int kExitInvalid = 1;  // the input was processed and found invalid

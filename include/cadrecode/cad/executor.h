@@ -108,6 +108,9 @@ struct ExecResult {
     bool valid() const { return verdict == Verdict::Valid; }
     // "line:col: message" (or just the message), prefixed by nothing; empty when valid.
     std::string error_text() const;
+    // "<name>:<line>:<col>: invalid (<verdict>): <message>" (no place when not tied to one): how the CLI and
+    // the Python module name an invalid program.
+    std::string invalid_line(const std::string& name) const;
 };
 
 // Execute program text. Never throws for anything a program can contain; std::bad_alloc may escape.

@@ -62,7 +62,7 @@ std::vector<std::string> split(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string presets = "0.5b,1.5b", dtypes = "fp32,bf16", batches = "1,10", device = "cpu";
+    std::string presets = "0.5b,1.5b", dtypes = "fp32,bf16", batches = "1,10", device = "cpu", decoder = "auto";
     int points = 256, new_tokens = 32, threads = 0;
     uint64_t seed = 1;
     for (int i = 1; i < argc; ++i) {
@@ -90,6 +90,8 @@ int main(int argc, char** argv) {
             device = next();
         else if (a == "--seed")
             seed = std::stoull(next());
+        else if (a == "--decoder")
+            decoder = next();
         else {
             std::fprintf(
                 stderr,
@@ -125,6 +127,7 @@ int main(int argc, char** argv) {
                 model::GenerateOptions go;
                 go.max_new_tokens = new_tokens;
                 go.eos_id = -1;
+                go.decoder = decoder;
                 auto r = m.generate(clouds, go);
                 double prefill = B * (points + 1) / (r.prefill_ms / 1e3);
                 double decode = r.decode_steps > 0 ? B * r.decode_steps / (r.decode_ms / 1e3) : 0;

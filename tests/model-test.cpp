@@ -187,6 +187,64 @@ TEST(ModelDecoding, CachedStepsEqualTheFullSequence) {
     EXPECT_LT(worst, 1e-4);
 }
 
+// The native decoder (GenerateOptions::decoder) against the libtorch decoder it replaces: the logits of
+// every decode step on the fixture model, four candidates of which some end early (rows dropped from the batch
+// and its cache), in fp32 (to fp32 noise, same tokens) and in bf16 (the same roundings in both: the logits
+// agree to bf16 noise until the first greedy choice that differs, if any).
+std::vector<PointCloud3> random_clouds(int count, int n, uint32_t seed);
+
+TEST(ModelDecoding, NativeStepsMatchTheLibtorchDecoder) {
+    std::printf("native kernels: %s\n", model::native_kernels().c_str());
+    auto clouds = random_clouds(4, 256, 21);
+    for (const std::string dtype : {"fp32", "bf16"}) {
+        auto m = CadRecodeModel::load(kFixture, with_dtype(dtype));
+        auto o = fixture_options(40);
+        o.keep_logits = true;
+        o.decoder = "libtorch";
+        auto ref = m.generate(clouds, o);
+        o.decoder = "native";
+        auto fast = m.generate(clouds, o);
+        double worst = 0, num = 0, den = 0;
+        int64_t steps = 0, finished = 0;
+        for (std::size_t b = 0; b < clouds.size(); ++b) {
+            std::size_t same = 0;
+            while (same < ref.tokens[b].size() && same < fast.tokens[b].size() &&
+                   ref.tokens[b][same] == fast.tokens[b][same])
+                ++same;
+            if (dtype == "fp32") {
+                EXPECT_EQ(fast.tokens[b], ref.tokens[b]) << "candidate " << b;
+                EXPECT_EQ(fast.finished[b], ref.finished[b]) << "candidate " << b;
+            }
+            finished += ref.finished[b];
+            // Steps up to and including the first differing choice saw the same inputs.
+            const std::size_t compared = std::min({same + 1, ref.logits[b].size(), fast.logits[b].size()});
+            for (std::size_t t = 0; t < compared; ++t, ++steps)
+                for (std::size_t v = 0; v < ref.logits[b][t].size(); ++v) {
+                    const double x = fast.logits[b][t][v], y = ref.logits[b][t][v];
+                    worst = std::max(worst, std::abs(x - y));
+                    num += (x - y) * (x - y);
+                    den += y * y;
+                }
+            std::printf("native %s candidate %zu: %zu of %zu tokens as libtorch's\n", dtype.c_str(), b, same,
+                        ref.tokens[b].size());
+            EXPECT_GE(same, dtype == "fp32" ? ref.tokens[b].size() : std::size_t{1});
+        }
+        std::printf("native vs libtorch decoder, %s: max_abs_diff=%.3g nmse=%.3g over %lld steps\n", dtype.c_str(),
+                    worst, num / den, static_cast<long long>(steps));
+        EXPECT_GT(steps, 40);
+        if (dtype == "fp32") {
+            EXPECT_LT(worst, 1e-4);
+            EXPECT_GT(finished, 0);  // some candidate ended early: the dropped-row path ran
+        } else {
+            EXPECT_LT(num / den, 1e-3);  // the bf16 parity tolerance above
+        }
+    }
+    auto m = CadRecodeModel::load(kFixture, with_dtype("fp32"));
+    auto o = fixture_options(4);
+    o.decoder = "fast";
+    EXPECT_THROW(m.generate(clouds, o), std::invalid_argument);
+}
+
 std::vector<PointCloud3> random_clouds(int count, int n, uint32_t seed) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> u(-1, 1);

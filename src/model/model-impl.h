@@ -14,6 +14,7 @@ struct CadRecodeModel::Impl {
     detail::CadRecode net{nullptr};
     torch::Device device{torch::kCPU};
     torch::ScalarType dtype = torch::kFloat32;
+    int threads = 0;  // LoadOptions::threads, for the native decoder
 };
 
 namespace detail {

@@ -10,7 +10,9 @@
 
 #include "cadrecode/model/loop.h"
 #include "cadrecode/util/random.h"
+#include "cpu-kernels.h"
 #include "model-impl.h"
+#include "native-decoder.h"
 
 namespace cadrecode::model {
 
@@ -89,7 +91,52 @@ int32_t sample_row(const float* logits, int64_t V, const GenerateOptions& o, std
     return cand[keep - 1].second;
 }
 
+// Pointers into the model's parameters for the native decoder (all contiguous: created by the model or
+// copied in by load()).
+native::Weights native_weights(CadRecodeModel::Impl& impl) {
+    const auto& c = impl.config;
+    auto& net = impl.net;
+    auto ptr = [](const torch::Tensor& t) -> const void* {
+        if (!t.defined()) return nullptr;
+        if (!t.is_contiguous()) throw std::logic_error("native decoder: a weight is not contiguous");
+        return t.data_ptr();
+    };
+    native::Weights w;
+    w.bf16 = impl.dtype == torch::kBFloat16;
+    w.dims = {c.hidden_size,
+              c.num_attention_heads,
+              c.num_key_value_heads,
+              c.head_dim(),
+              c.intermediate_size,
+              c.vocab_size,
+              static_cast<float>(c.rms_norm_eps)};
+    w.embed = ptr(net->model->embed_tokens->weight);
+    w.lm_head = net->lm_head ? ptr(net->lm_head->weight) : w.embed;
+    w.final_norm = ptr(net->model->norm->weight);
+    for (std::size_t i = 0; i < net->model->layers->size(); ++i) {
+        auto* l = net->model->layers[i]->as<detail::DecoderLayer>();
+        const auto& a = l->self_attn;
+        w.layers.push_back({ptr(a->q_proj->weight), ptr(a->k_proj->weight), ptr(a->v_proj->weight),
+                            ptr(a->o_proj->weight), ptr(a->q_proj->bias), ptr(a->k_proj->bias), ptr(a->v_proj->bias),
+                            ptr(l->mlp->gate_proj->weight), ptr(l->mlp->up_proj->weight),
+                            ptr(l->mlp->down_proj->weight), ptr(l->input_layernorm->weight),
+                            ptr(l->post_attention_layernorm->weight)});
+    }
+    return w;
+}
+
+bool use_native(const std::string& decoder, const torch::Device& device) {
+    if (decoder != "auto" && decoder != "native" && decoder != "libtorch")
+        throw std::invalid_argument("model: generate: decoder \"" + decoder + "\": expected auto, native or libtorch");
+    if (!device.is_cpu()) return false;
+    return decoder == "native" || (decoder == "auto" && kernels::kernel_isa() != kernels::Isa::portable);
+}
+
 }  // namespace
+
+std::string native_kernels() {
+    return kernels::isa_name(kernels::kernel_isa());
+}
 
 CadRecodeModel::CadRecodeModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CadRecodeModel::CadRecodeModel(CadRecodeModel&&) noexcept = default;
@@ -107,6 +154,7 @@ CadRecodeModel CadRecodeModel::random(const Qwen2Config& config, uint64_t seed, 
     check_device(options.device);
     impl->device = torch::Device(options.device);
     impl->dtype = detail::resolve_dtype(options.dtype, config.torch_dtype, impl->device);
+    impl->threads = options.threads;
     detail::apply_threads(options.threads, impl->dtype, impl->device);
     torch::NoGradGuard no_grad;
     impl->net = detail::CadRecode(config);
@@ -250,6 +298,19 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
     std::vector<int32_t> next = o.max_new_tokens > 0 ? choose(logits) : std::vector<int32_t>{};
     r.prefill_ms = ms_since(t0);
 
+    // The native decoder reads the same weights and cache; the rotary tables of every position, computed
+    // once by libtorch as the reference path computes them (rounded to the model's dtype).
+    std::unique_ptr<native::Decoder> fast;
+    torch::Tensor rope_cos, rope_sin;
+    if (use_native(o.decoder, dev) && o.max_new_tokens > 1) {
+        fast = std::make_unique<native::Decoder>(native_weights(*impl_), impl_->threads);
+        auto all = torch::arange(cache.capacity, i64).unsqueeze(0);
+        auto rope = detail::rotary_tables(all, c.head_dim(), c.rope_theta, impl_->dtype);
+        rope_cos = rope.cos.to(torch::kFloat32).reshape({cache.capacity, c.head_dim()}).contiguous();
+        rope_sin = rope.sin.to(torch::kFloat32).reshape({cache.capacity, c.head_dim()}).contiguous();
+    }
+    std::vector<native::LayerCache> fast_cache(cache.layers.size());
+
     auto t1 = Clock::now();
     for (int step = 0; step < o.max_new_tokens; ++step) {
         std::vector<int64_t> keep_rows, keep_ids;
@@ -276,10 +337,21 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
             active = still;
         }
         int64_t b = static_cast<int64_t>(active.size());
-        auto tok = torch::tensor(keep_ids, torch::kInt64).to(dev).view({b, 1});
-        auto pos = torch::full({b, 1}, cache.length, i64);
-        auto h = net->model(net->embed(tok), pos, torch::Tensor(), &cache);  // (b, 1, C)
-        next = choose(net->logits(h.select(1, 0)));
+        if (fast) {
+            for (std::size_t i = 0; i < cache.layers.size(); ++i)
+                fast_cache[i] = {cache.layers[i].k.data_ptr(), cache.layers[i].v.data_ptr()};
+            std::vector<int32_t> ids(keep_ids.begin(), keep_ids.end());
+            auto lg = torch::empty({b, c.vocab_size}, torch::kFloat32);
+            fast->step(ids.data(), b, cache.length, cache.capacity, rope_cos[cache.length].data_ptr<float>(),
+                       rope_sin[cache.length].data_ptr<float>(), fast_cache, lg.data_ptr<float>());
+            cache.length += 1;
+            next = choose(lg);
+        } else {
+            auto tok = torch::tensor(keep_ids, torch::kInt64).to(dev).view({b, 1});
+            auto pos = torch::full({b, 1}, cache.length, i64);
+            auto h = net->model(net->embed(tok), pos, torch::Tensor(), &cache);  // (b, 1, C)
+            next = choose(net->logits(h.select(1, 0)));
+        }
         ++r.decode_steps;
     }
     if (dev.is_cuda()) torch::cuda::synchronize();

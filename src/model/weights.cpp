@@ -187,6 +187,7 @@ std::unique_ptr<CadRecodeModel::Impl> load_checkpoint(const std::string& dir, co
     check_device(options.device);
     impl->device = torch::Device(options.device);
     impl->dtype = resolve_dtype(options.dtype, impl->config.torch_dtype, impl->device);
+    impl->threads = options.threads;
     apply_threads(options.threads, impl->dtype, impl->device);
 
     std::map<std::string, TensorSource> index;

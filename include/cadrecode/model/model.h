@@ -31,7 +31,8 @@ struct LoadOptions {
     // "fp32", "bf16" or "auto": the checkpoint's torch_dtype when it is bfloat16/float16 and the device runs
     // bf16 natively (a CUDA device, or a CPU with AVX512-BF16 or AMX-BF16), otherwise fp32.
     std::string dtype = "auto";
-    int threads = 0;  // libtorch intra-op threads (see above); 0 = the default policy
+    int threads = 0;  // libtorch intra-op threads (see above); 0 = the default policy. Also the native
+                      // decoder's threads (GenerateOptions::decoder), where 0 means every core
     // A plain Qwen2 checkpoint has no point encoder tensors: when true they start random (seed below)
     // instead of failing as missing. For initialising CAD-Recode fine-tuning from Qwen2-0.5B/1.5B.
     bool init_missing_point_encoder = false;
@@ -52,6 +53,10 @@ struct GenerateOptions {
     // n-gram this candidate already generated is never chosen (0: off). No real CAD-Recode program repeats a
     // 16-token n-gram of the bundled tokenizer (docs/model.md), so a large n only forbids loops.
     int no_repeat_ngram = 0;
+    // The decode steps after the prefill on the CPU: "native" (the project's own kernels, AVX-512 or portable,
+    // on LoadOptions::threads threads, 0: every core), "libtorch" (the reference), or "auto" (native where the
+    // CPU has AVX-512, else libtorch). The prefill always runs on libtorch; CUDA always decodes on libtorch.
+    std::string decoder = "auto";
     // Keep, for every chosen id (the eos included), the fp32 logits it was chosen from: vocab_size floats per
     // step, so for tests and short scoring runs, not for 10 candidates of the 151,936-word vocabulary.
     bool keep_logits = false;
@@ -123,6 +128,10 @@ private:
 
 // True when this CPU has native bf16 instructions (AVX512-BF16 or AMX-BF16).
 bool cpu_has_bf16();
+
+// The instructions the native decoder's kernels use here: "avx512-bf16", "avx512" or "portable" (the
+// environment variable CADRECODE_KERNELS=portable|avx512 lowers it).
+std::string native_kernels();
 
 // Checks a device name before any work: "cpu", "cuda" or "cuda:N", and CUDA only where this build's libtorch
 // has it and a device is visible. Throws std::invalid_argument with one line saying what this build

@@ -1,0 +1,73 @@
+// Internal: one cached decode step of the Qwen2 decoder on the CPU without libtorch (torch-free), over the
+// weights and the KV cache that the libtorch model owns. Used by CadRecodeModel::generate for the steps after
+// the prefill (GenerateOptions::decoder); the libtorch path stays the reference (tests/model-test.cpp).
+//
+// It computes what qwen2.cpp computes, in the same order and, for bf16 models, with the same roundings: every
+// product, sum and elementwise result that libtorch stores as a bf16 tensor is rounded to bf16 here too
+// (accumulation inside a product is fp32 in both). Matrix products go through cpu-kernels.h, spread over a
+// WorkPool: the q/k/v products are one loop, gate/up one, attention one loop over (row, KV head).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cpu-kernels.h"
+
+namespace cadrecode::model::native {
+
+struct Dims {
+    int64_t hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, intermediate = 0, vocab = 0;
+    float rms_eps = 1e-6f;
+};
+
+// Pointers into the model's tensors, all contiguous, in the model's dtype (bf16 bits or fp32): matrices
+// (out, in) row-major, biases and norm weights (n).
+struct LayerWeights {
+    const void *q = nullptr, *k = nullptr, *v = nullptr, *o = nullptr;
+    const void *q_bias = nullptr, *k_bias = nullptr, *v_bias = nullptr;
+    const void *gate = nullptr, *up = nullptr, *down = nullptr;
+    const void *input_norm = nullptr, *post_norm = nullptr;
+};
+
+struct Weights {
+    bool bf16 = false;
+    Dims dims;
+    const void* embed = nullptr;       // (vocab, hidden)
+    const void* lm_head = nullptr;     // (vocab, hidden): the embedding when tied
+    const void* final_norm = nullptr;  // (hidden)
+    std::vector<LayerWeights> layers;
+};
+
+// One layer's cache: (rows, kv_heads, capacity, head_dim) contiguous, in the model's dtype.
+struct LayerCache {
+    void *k = nullptr, *v = nullptr;
+};
+
+class Decoder {
+public:
+    // `threads` for the pool (0: every core).
+    Decoder(const Weights& weights, int threads);
+    ~Decoder();
+    Decoder(const Decoder&) = delete;
+    Decoder& operator=(const Decoder&) = delete;
+
+    // One step for `rows` candidates, each at position `position` (the cache holds [0, position)): writes
+    // their keys and values at `position` and the fp32 logits (rows, vocab) to `logits`. `cos`/`sin` are the
+    // rotary tables of this position (head_dim values each, already rounded to the model's dtype).
+    void step(const int32_t* ids, int64_t rows, int64_t position, int64_t capacity, const float* cos, const float* sin,
+              const std::vector<LayerCache>& cache, float* logits);
+
+    kernels::Isa isa() const { return isa_; }
+    int threads() const;
+
+    struct Buffers;  // internal: constants converted once and the activations (native-decoder.cpp)
+
+private:
+    Weights w_;
+    kernels::Isa isa_;
+    std::unique_ptr<kernels::WorkPool> pool_;
+    std::unique_ptr<Buffers> buf_;
+};
+
+}  // namespace cadrecode::model::native

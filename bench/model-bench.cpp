@@ -12,6 +12,13 @@
 //   bound_tok_s    B * copy bandwidth / weight bytes read per decode step (every decoder matrix and the
 //                  output matrix once per step; the KV cache, under 1 % here, is not counted)
 //   ratio          decode_tok_s / bound_tok_s
+//   prefill_gflops the prefill's matrix products per second: per candidate 2 x (decoder matrices) per prompt
+//                  position, the eager attention's 4 x (N+1)^2 x hidden per layer, and the output matrix once
+//   peak_gflops    the matrix-product peak measured at the start of the run (matmul-peak.h): bf16 on every
+//                  core, fp32 on one libtorch thread (OpenBLAS runs its own threads)
+//   prefill_ratio  prefill_gflops / peak_gflops
+// --decoder auto|native|libtorch picks the decode steps' implementation (GenerateOptions::decoder); the line
+// names the one that ran (native_kernels: the instructions of the native kernels here).
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +29,7 @@
 #include <vector>
 
 #include "cadrecode/model/model.h"
+#include "matmul-peak.h"
 
 using namespace cadrecode;
 
@@ -96,11 +104,18 @@ int main(int argc, char** argv) {
             std::fprintf(
                 stderr,
                 "usage: bench_model [--presets 0.5b,1.5b] [--dtypes fp32,bf16] [--batches 1,10] [--points 256]\n"
-                "                   [--new 32] [--threads N] [--device cpu|cuda] [--seed S]\n");
+                "                   [--new 32] [--threads N] [--device cpu|cuda] [--seed S]\n"
+                "                   [--decoder auto|native|libtorch]\n");
             return a == "--help" ? 0 : 2;
         }
     }
-    std::printf("# cpu_has_bf16=%d\n", model::cpu_has_bf16() ? 1 : 0);
+    std::printf("# cpu_has_bf16=%d native_kernels=%s\n", model::cpu_has_bf16() ? 1 : 0,
+                model::native_kernels().c_str());
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const double peak_bf16 = model::cpu_has_bf16() ? bench::matmul_gflops(torch::kBFloat16, cores) : 0.0;
+    const double peak_fp32 = bench::matmul_gflops(torch::kFloat32, 1);
+    std::printf("# matmul peak: bf16 %.1f GFLOP/s (%d threads), fp32 %.1f GFLOP/s (1 libtorch thread)\n", peak_bf16,
+                cores, peak_fp32);
     for (const auto& preset : split(presets)) {
         for (const auto& dtype : split(dtypes)) {
             if (dtype == "bf16" && device == "cpu" && !model::cpu_has_bf16()) {
@@ -132,13 +147,22 @@ int main(int argc, char** argv) {
                 double prefill = B * (points + 1) / (r.prefill_ms / 1e3);
                 double decode = r.decode_steps > 0 ? B * r.decode_steps / (r.decode_ms / 1e3) : 0;
                 double bound = B * bw / weight_gb;
+                const double C = config.hidden_size, I = config.intermediate_size, L = config.num_hidden_layers,
+                             KV = double(config.num_key_value_heads) * config.head_dim(), P = points + 1;
+                const double layer = C * C * 2 + C * KV * 2 + 3 * C * I;  // q, o; k, v; gate, up, down
+                const double flops = B * (P * 2 * layer * L + L * 4 * P * P * C + 2 * C * config.vocab_size);
+                const double prefill_gflops = flops / (r.prefill_ms / 1e3) / 1e9;
+                const double peak = m.dtype() == "bf16" ? peak_bf16 : peak_fp32;
+                const bool native = decoder == "native" || (decoder == "auto" && model::native_kernels() != "portable");
                 std::printf(
                     "BENCH model preset=%s dtype=%s device=%s batch=%d threads=%d params=%lld "
                     "weight_gb_per_step=%.3f init_s=%.2f copy_gbps=%.2f prefill_ms=%.1f prefill_tok_s=%.1f "
-                    "decode_steps=%lld decode_ms=%.1f decode_tok_s=%.2f bound_tok_s=%.2f ratio=%.2f\n",
+                    "decode_steps=%lld decode_ms=%.1f decode_tok_s=%.2f bound_tok_s=%.2f ratio=%.2f decoder=%s "
+                    "prefill_gflops=%.1f peak_gflops=%.1f prefill_ratio=%.2f\n",
                     preset.c_str(), m.dtype().c_str(), m.device().c_str(), B, threads,
                     static_cast<long long>(m.parameter_count()), weight_gb, init_s, bw, r.prefill_ms, prefill,
-                    static_cast<long long>(r.decode_steps), r.decode_ms, decode, bound, decode / bound);
+                    static_cast<long long>(r.decode_steps), r.decode_ms, decode, bound, decode / bound,
+                    native ? "native" : "libtorch", prefill_gflops, peak, prefill_gflops / peak);
                 std::fflush(stdout);
             }
         }

@@ -33,35 +33,16 @@
 #include "cadrecode/recon/model-writer.h"
 #include "cadrecode/train/train.h"
 #include "cadrecode/util/files.h"
+#include "matmul-peak.h"
 
 namespace fs = std::filesystem;
 using namespace cadrecode;
-using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0 : v[v.size() / 2];
-}
-
-double matmul_gflops(torch::ScalarType dtype, int threads) {
-    at::set_num_threads(threads);
-    const int64_t n = 1024;
-    auto a = torch::randn({n, n}).to(dtype), b = torch::randn({n, n}).to(dtype);
-    torch::mm(a, b);  // warm-up
-    std::vector<double> rates;
-    for (int r = 0; r < 5; ++r) {
-        const auto t0 = Clock::now();
-        auto c = torch::mm(a, b);
-        (void)c.sum().item<float>();
-        rates.push_back(2.0 * double(n * n * n) / seconds_since(t0) / 1e9);
-    }
-    return median(rates);
 }
 
 struct Args {
@@ -113,8 +94,8 @@ int main(int argc, char** argv) {
         return 77;
     }
     const int cores = int(std::thread::hardware_concurrency());
-    const double peak_fp32 = matmul_gflops(torch::kFloat32, 1);
-    const double peak_bf16 = model::cpu_has_bf16() ? matmul_gflops(torch::kBFloat16, cores) : 0.0;
+    const double peak_fp32 = bench::matmul_gflops(torch::kFloat32, 1);
+    const double peak_bf16 = model::cpu_has_bf16() ? bench::matmul_gflops(torch::kBFloat16, cores) : 0.0;
     std::printf("matmul peak: fp32 %.1f GFLOP/s (1 thread), bf16 %.1f GFLOP/s (%d threads)%s\n", peak_fp32, peak_bf16,
                 cores, model::cpu_has_bf16() ? "" : " (no native bf16)");
 

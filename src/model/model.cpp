@@ -254,14 +254,41 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
     auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(dev);
     auto cache = detail::KvCache::allocate(c, B, prompt + std::max(o.max_new_tokens - 1, 0),
                                            torch::TensorOptions().dtype(impl_->dtype).device(dev));
+    // The native decoder reads the same weights and writes the same cache; the rotary tables of every position
+    // are computed once by libtorch as the reference path computes them (rounded to the model's dtype).
+    std::unique_ptr<native::Decoder> fast;
+    torch::Tensor rope_cos, rope_sin;
+    std::vector<native::LayerCache> fast_cache(cache.layers.size());
+    auto fast_forward = [&](const int32_t* ids, const float* embeds, int64_t rows, int64_t tokens) {
+        for (std::size_t i = 0; i < cache.layers.size(); ++i)
+            fast_cache[i] = {cache.layers[i].k.data_ptr(), cache.layers[i].v.data_ptr()};
+        auto lg = torch::empty({rows, c.vocab_size}, torch::kFloat32);
+        fast->forward(ids, embeds, rows, tokens, cache.length, cache.capacity, rope_cos.data_ptr<float>(),
+                      rope_sin.data_ptr<float>(), fast_cache, lg.data_ptr<float>());
+        cache.length += tokens;
+        return lg;
+    };
+    if (use_native(o.decoder, dev)) {
+        fast = std::make_unique<native::Decoder>(native_weights(*impl_), impl_->threads);
+        auto all = torch::arange(cache.capacity, i64).unsqueeze(0);
+        auto rope = detail::rotary_tables(all, c.head_dim(), c.rope_theta, impl_->dtype);
+        rope_cos = rope.cos.to(torch::kFloat32).reshape({cache.capacity, c.head_dim()}).contiguous();
+        rope_sin = rope.sin.to(torch::kFloat32).reshape({cache.capacity, c.head_dim()}).contiguous();
+    }
     // Prefill: [point embeddings (B, N, C), <|im_start|> (B, 1, C)] at positions 0..N, causal.
     auto embeds = torch::cat(
         {net->embed_points(points_tensor(clouds, dev)), net->embed(torch::full({B, 1}, o.start_id, i64))}, 1);
-    auto positions = torch::arange(prompt, i64).unsqueeze(0).expand({B, prompt});
-    auto mask = detail::causal_mask(prompt, {}, impl_->dtype, dev);
-    auto hidden = net->model(embeds, positions, mask, &cache);  // (B, N+1, C)
-    auto logits = net->logits(hidden.select(1, prompt - 1));    // (B, V) fp32
-    if (dev.is_cuda()) logits = logits.contiguous();
+    torch::Tensor logits;  // (B, V) fp32
+    if (fast) {
+        auto values = embeds.to(torch::kFloat32).contiguous();
+        logits = fast_forward(nullptr, values.data_ptr<float>(), B, prompt);
+    } else {
+        auto positions = torch::arange(prompt, i64).unsqueeze(0).expand({B, prompt});
+        auto mask = detail::causal_mask(prompt, {}, impl_->dtype, dev);
+        auto hidden = net->model(embeds, positions, mask, &cache);  // (B, N+1, C)
+        logits = net->logits(hidden.select(1, prompt - 1));
+        if (dev.is_cuda()) logits = logits.contiguous();
+    }
     std::vector<int64_t> active(B);  // row -> candidate
     for (int64_t b = 0; b < B; ++b) active[b] = b;
     auto choose = [&](torch::Tensor lg) {
@@ -298,19 +325,6 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
     std::vector<int32_t> next = o.max_new_tokens > 0 ? choose(logits) : std::vector<int32_t>{};
     r.prefill_ms = ms_since(t0);
 
-    // The native decoder reads the same weights and cache; the rotary tables of every position, computed
-    // once by libtorch as the reference path computes them (rounded to the model's dtype).
-    std::unique_ptr<native::Decoder> fast;
-    torch::Tensor rope_cos, rope_sin;
-    if (use_native(o.decoder, dev) && o.max_new_tokens > 1) {
-        fast = std::make_unique<native::Decoder>(native_weights(*impl_), impl_->threads);
-        auto all = torch::arange(cache.capacity, i64).unsqueeze(0);
-        auto rope = detail::rotary_tables(all, c.head_dim(), c.rope_theta, impl_->dtype);
-        rope_cos = rope.cos.to(torch::kFloat32).reshape({cache.capacity, c.head_dim()}).contiguous();
-        rope_sin = rope.sin.to(torch::kFloat32).reshape({cache.capacity, c.head_dim()}).contiguous();
-    }
-    std::vector<native::LayerCache> fast_cache(cache.layers.size());
-
     auto t1 = Clock::now();
     for (int step = 0; step < o.max_new_tokens; ++step) {
         std::vector<int64_t> keep_rows, keep_ids;
@@ -338,14 +352,8 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
         }
         int64_t b = static_cast<int64_t>(active.size());
         if (fast) {
-            for (std::size_t i = 0; i < cache.layers.size(); ++i)
-                fast_cache[i] = {cache.layers[i].k.data_ptr(), cache.layers[i].v.data_ptr()};
             std::vector<int32_t> ids(keep_ids.begin(), keep_ids.end());
-            auto lg = torch::empty({b, c.vocab_size}, torch::kFloat32);
-            fast->step(ids.data(), b, cache.length, cache.capacity, rope_cos[cache.length].data_ptr<float>(),
-                       rope_sin[cache.length].data_ptr<float>(), fast_cache, lg.data_ptr<float>());
-            cache.length += 1;
-            next = choose(lg);
+            next = choose(fast_forward(ids.data(), nullptr, b, 1));
         } else {
             auto tok = torch::tensor(keep_ids, torch::kInt64).to(dev).view({b, 1});
             auto pos = torch::full({b, 1}, cache.length, i64);

@@ -1,11 +1,11 @@
-// Internal: one cached decode step of the Qwen2 decoder on the CPU without libtorch (torch-free), over the
-// weights and the KV cache that the libtorch model owns. Used by CadRecodeModel::generate for the steps after
-// the prefill (GenerateOptions::decoder); the libtorch path stays the reference (tests/model-test.cpp).
+// Internal: the Qwen2 decoder with a KV cache on the CPU without libtorch (torch-free), over the weights and
+// the cache tensors that the libtorch model owns. Used by CadRecodeModel::generate for the prefill and every
+// decode step (GenerateOptions::decoder); the libtorch path stays the reference (tests/model-test.cpp).
 //
 // It computes what qwen2.cpp computes, in the same order and, for bf16 models, with the same roundings: every
 // product, sum and elementwise result that libtorch stores as a bf16 tensor is rounded to bf16 here too
 // (accumulation inside a product is fp32 in both). Matrix products go through cpu-kernels.h, spread over a
-// WorkPool: the q/k/v products are one loop, gate/up one, attention one loop over (row, KV head).
+// WorkPool: the q/k/v products are one loop, gate/up one, attention one loop over (token, KV head).
 #pragma once
 
 #include <cstdint>
@@ -52,11 +52,16 @@ public:
     Decoder(const Decoder&) = delete;
     Decoder& operator=(const Decoder&) = delete;
 
-    // One step for `rows` candidates, each at position `position` (the cache holds [0, position)): writes
-    // their keys and values at `position` and the fp32 logits (rows, vocab) to `logits`. `cos`/`sin` are the
-    // rotary tables of this position (head_dim values each, already rounded to the model's dtype).
-    void step(const int32_t* ids, int64_t rows, int64_t position, int64_t capacity, const float* cos, const float* sin,
-              const std::vector<LayerCache>& cache, float* logits);
+    // Runs `tokens` new positions of each of `rows` sequences, from `position` on (the cache holds [0, position)
+    // of every sequence; attention is causal): the inputs are token ids (rows x tokens) or, when `embeds` is not
+    // null, their embeddings (rows x tokens x hidden floats holding values of the model's dtype; `ids` unused).
+    // Writes the keys and values of positions [position, position + tokens) into `cache` (rows, kv_heads,
+    // capacity, head_dim) and the fp32 logits of each sequence's last position to `logits` (rows x vocab).
+    // `cos_table`/`sin_table`: the rotary tables of positions [0, capacity), head_dim values each, already
+    // rounded to the model's dtype. A prefill is one call with every prompt position; a decode step, tokens = 1.
+    void forward(const int32_t* ids, const float* embeds, int64_t rows, int64_t tokens, int64_t position,
+                 int64_t capacity, const float* cos_table, const float* sin_table, const std::vector<LayerCache>& cache,
+                 float* logits);
 
     kernels::Isa isa() const { return isa_; }
     int threads() const;

@@ -18,7 +18,8 @@ namespace cadrecode::cli {
 namespace {
 
 struct ReconstructArgs {
-    std::string input, out, step, stl, model, tokenizer, json, device = "cpu", dtype = "auto", frame = "input";
+    std::string input, out, step, stl, model, tokenizer, json, device = "cpu", dtype = "auto", frame = "input",
+                                                               decoder = "auto";
     int candidates = 10, points = 0, workers = 2, max_tokens = 0;
     uint64_t seed = 0;
     double temperature = -1, top_p = -1;
@@ -93,6 +94,11 @@ Runner add_reconstruct_command(CLI::App& app) {
         ->check(workers_range());
     cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
     cmd->add_option("--dtype", a->dtype, "fp32, bf16 or auto")->capture_default_str();
+    cmd->add_option("--decoder", a->decoder,
+                    "the CPU decode steps: native (the project's kernels), libtorch, or auto (native where the CPU "
+                    "has AVX-512)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "native", "libtorch"}));
     cmd->add_option("--json", a->json, "write a JSON report of every candidate here");
     cmd->add_option("--frame", a->frame,
                     "the program's numbers: input (the input's units and position) or model "
@@ -120,6 +126,7 @@ Runner add_reconstruct_command(CLI::App& app) {
         if (a->max_tokens > 0) go.max_new_tokens = a->max_tokens;
         if (a->no_repeat_ngram >= 0) go.no_repeat_ngram = a->no_repeat_ngram;
         if (a->no_loop_stop) go.stop_loops = false;
+        go.decoder = a->decoder;
         recon::ModelWriter writer(lm.model, lm.tokenizer, go);
         if (a->stream)
             writer.on_text = [](int candidate, const std::string& piece) {

@@ -125,10 +125,12 @@ native::Weights native_weights(CadRecodeModel::Impl& impl) {
     return w;
 }
 
-bool use_native(const std::string& decoder, const torch::Device& device) {
+bool use_native(const std::string& decoder, const torch::Device& device, int64_t head_dim) {
     if (decoder != "auto" && decoder != "native" && decoder != "libtorch")
         throw std::invalid_argument("model: generate: decoder \"" + decoder + "\": expected auto, native or libtorch");
     if (!device.is_cpu()) return false;
+    // The native kernels take head sizes up to 1024 (every Qwen2 has 64 or 128); "auto" leaves others to libtorch.
+    if (decoder == "auto" && (head_dim > 1024 || head_dim % 2)) return false;
     return decoder == "native" || (decoder == "auto" && kernels::kernel_isa() != kernels::Isa::portable);
 }
 
@@ -259,16 +261,26 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
     std::unique_ptr<native::Decoder> fast;
     torch::Tensor rope_cos, rope_sin;
     std::vector<native::LayerCache> fast_cache(cache.layers.size());
+    // Sequences in groups of at most 1024 token rows (a prefill of many candidates), so that the activations
+    // stay a few tens of MB whatever the batch; each group is a slice of the cache's rows.
     auto fast_forward = [&](const int32_t* ids, const float* embeds, int64_t rows, int64_t tokens) {
-        for (std::size_t i = 0; i < cache.layers.size(); ++i)
-            fast_cache[i] = {cache.layers[i].k.data_ptr(), cache.layers[i].v.data_ptr()};
         auto lg = torch::empty({rows, c.vocab_size}, torch::kFloat32);
-        fast->forward(ids, embeds, rows, tokens, cache.length, cache.capacity, rope_cos.data_ptr<float>(),
-                      rope_sin.data_ptr<float>(), fast_cache, lg.data_ptr<float>());
+        const int64_t group = std::max<int64_t>(1, 1024 / tokens);
+        for (int64_t r0 = 0; r0 < rows; r0 += group) {
+            for (std::size_t i = 0; i < cache.layers.size(); ++i) {
+                auto row = [&](const torch::Tensor& t) {
+                    return static_cast<void*>(static_cast<char*>(t.data_ptr()) + r0 * t.stride(0) * t.element_size());
+                };
+                fast_cache[i] = {row(cache.layers[i].k), row(cache.layers[i].v)};
+            }
+            fast->forward(ids ? ids + r0 * tokens : nullptr, embeds ? embeds + r0 * tokens * c.hidden_size : nullptr,
+                          std::min(group, rows - r0), tokens, cache.length, cache.capacity, rope_cos.data_ptr<float>(),
+                          rope_sin.data_ptr<float>(), fast_cache, lg.data_ptr<float>() + r0 * c.vocab_size);
+        }
         cache.length += tokens;
         return lg;
     };
-    if (use_native(o.decoder, dev)) {
+    if (use_native(o.decoder, dev, c.head_dim())) {
         fast = std::make_unique<native::Decoder>(native_weights(*impl_), impl_->threads);
         auto all = torch::arange(cache.capacity, i64).unsqueeze(0);
         auto rope = detail::rotary_tables(all, c.head_dim(), c.rope_theta, impl_->dtype);

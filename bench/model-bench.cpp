@@ -5,7 +5,7 @@
 // the same run (memcpy of a 512 MiB buffer split over all cores, best of 5, counted STREAM-style as bytes
 // read + written per second), then for each batch size generate `--new` tokens after the prompt of `--points` point
 // slots +
-// <|im_start|> (greedy, no end token, so every candidate runs to the end).
+// <|im_start|> (greedy unless --temperature, no end token, so every candidate runs to the end).
 // One BENCH line per (preset, dtype, batch):
 //   prefill_tok_s  prompt positions per second (B * (N + 1) / prefill time)
 //   decode_tok_s   generated tokens per second after the prefill (B * decode steps / decode time)
@@ -72,6 +72,7 @@ std::vector<std::string> split(const std::string& s) {
 int main(int argc, char** argv) {
     std::string presets = "0.5b,1.5b", dtypes = "fp32,bf16", batches = "1,10", device = "cpu", decoder = "auto";
     int points = 256, new_tokens = 32, threads = 0;
+    float temperature = 0;
     uint64_t seed = 1;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -100,12 +101,14 @@ int main(int argc, char** argv) {
             seed = std::stoull(next());
         else if (a == "--decoder")
             decoder = next();
+        else if (a == "--temperature")
+            temperature = std::stof(next());
         else {
             std::fprintf(
                 stderr,
                 "usage: bench_model [--presets 0.5b,1.5b] [--dtypes fp32,bf16] [--batches 1,10] [--points 256]\n"
                 "                   [--new 32] [--threads N] [--device cpu|cuda] [--seed S]\n"
-                "                   [--decoder auto|native|libtorch]\n");
+                "                   [--decoder auto|native|libtorch] [--temperature T (0: greedy)]\n");
             return a == "--help" ? 0 : 2;
         }
     }
@@ -143,6 +146,7 @@ int main(int argc, char** argv) {
                 go.max_new_tokens = new_tokens;
                 go.eos_id = -1;
                 go.decoder = decoder;
+                go.temperature = temperature;  // > 0: the sampler's cost is part of decoding
                 auto r = m.generate(clouds, go);
                 double prefill = B * (points + 1) / (r.prefill_ms / 1e3);
                 double decode = r.decode_steps > 0 ? B * r.decode_steps / (r.decode_ms / 1e3) : 0;

@@ -54,13 +54,23 @@ std::vector<int32_t> repeated_ngram_ends(const std::vector<int32_t>& tokens, int
 }
 
 // Temperature, then top-k, then top-p (the order of Hugging Face's logits warpers), then a draw.
+// Only tokens within 50 of the highest scaled logit are sorted: the others' probabilities relative to the top
+// token are below e^-50 (2e-22), under half an ulp of the running sums (which start at the top token's 1 and
+// add the sorted probabilities in decreasing order), so they change no sum, no top-p cut and no draw: the
+// same choice, bit for bit, as sorting the whole vocabulary (151,936 words: milliseconds per candidate and
+// step otherwise).
 int32_t sample_row(const float* logits, int64_t V, const GenerateOptions& o, std::mt19937_64& rng) {
-    std::vector<std::pair<float, int32_t>> cand(V);
-    for (int64_t i = 0; i < V; ++i) cand[i] = {logits[i] / o.temperature, static_cast<int32_t>(i)};
+    float top = -std::numeric_limits<float>::infinity();
+    for (int64_t i = 0; i < V; ++i) top = std::max(top, logits[i] / o.temperature);
+    const float floor = top - 50.f;
+    std::vector<std::pair<float, int32_t>> cand;
+    for (int64_t i = 0; i < V; ++i)
+        if (const float v = logits[i] / o.temperature; v >= floor || !(top > -1e30f))
+            cand.emplace_back(v, static_cast<int32_t>(i));
     auto higher = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
         return a.first != b.first ? a.first > b.first : a.second < b.second;
     };
-    if (o.top_k > 0 && o.top_k < V) {
+    if (o.top_k > 0 && o.top_k < static_cast<int64_t>(cand.size())) {
         std::nth_element(cand.begin(), cand.begin() + o.top_k, cand.end(), higher);
         cand.resize(o.top_k);
     }

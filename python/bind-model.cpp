@@ -175,8 +175,14 @@ Model load_model(const std::string& path, const std::optional<std::string>& toke
 
 model::GenerateOptions generate_options(const Model& model, std::optional<double> temperature, std::optional<int> top_k,
                                         std::optional<double> top_p, std::optional<int> max_new_tokens,
-                                        std::optional<int> no_repeat_ngram) {
+                                        std::optional<int> no_repeat_ngram, const std::string& decoder) {
     model::GenerateOptions go = model.m->options;
+    if (decoder != "auto" && decoder != "native" && decoder != "libtorch")
+        throw std::invalid_argument("decoder: expected 'auto', 'native' or 'libtorch', got '" + decoder + "'");
+    go.decoder = decoder;
+    if (no_repeat_ngram)
+        go.no_repeat_ngram =
+            static_cast<int>(checked_range("no_repeat_ngram", *no_repeat_ngram, 0, 1e6, "a number of tokens"));
     if (temperature) go.temperature = float(checked_range("temperature", *temperature, 0, 100, "a temperature"));
     if (top_k) go.top_k = static_cast<int>(checked_range("top_k", *top_k, 0, 1e9, "a number of tokens"));
     if (top_p) go.top_p = float(checked_range("top_p", *top_p, 0, 1, "a probability"));
@@ -193,11 +199,11 @@ void watch_interrupts(recon::ModelWriter& writer) {
 Reconstruction reconstruct(const Model& model, const py::handle& input, int candidates, uint64_t seed,
                            std::optional<int> points, double refine_seconds, int64_t refine_evaluations,
                            std::optional<double> temperature, std::optional<int> no_repeat_ngram, int workers,
-                           double time_limit) {
+                           double time_limit, const std::string& decoder) {
     recon::Input in = input_from(input);
     recon::ModelWriter writer(
         model.m->model, model.m->tokenizer,
-        generate_options(model, temperature, std::nullopt, std::nullopt, std::nullopt, no_repeat_ngram));
+        generate_options(model, temperature, std::nullopt, std::nullopt, std::nullopt, no_repeat_ngram, decoder));
     watch_interrupts(writer);
     auto ro = options_for(candidates, points.value_or(model.m->points), seed, refine_seconds, refine_evaluations,
                           workers, time_limit);
@@ -216,7 +222,7 @@ Reconstruction reconstruct(const Model& model, const py::handle& input, int cand
 std::vector<std::string> generate(const Model& model, const py::handle& clouds, uint64_t seed,
                                   std::optional<double> temperature, std::optional<int> top_k,
                                   std::optional<double> top_p, std::optional<int> max_new_tokens,
-                                  std::optional<int> no_repeat_ngram) {
+                                  std::optional<int> no_repeat_ngram, const std::string& decoder) {
     auto a = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(clouds);
     if (!a) throw std::invalid_argument("clouds: expected an array of numbers of shape (B, N, 3)");
     if (a.ndim() == 2) a = a.reshape({py::ssize_t(1), a.shape(0), a.shape(1)});
@@ -236,8 +242,9 @@ std::vector<std::string> generate(const Model& model, const py::handle& clouds, 
             }
         }
     }
-    recon::ModelWriter writer(model.m->model, model.m->tokenizer,
-                              generate_options(model, temperature, top_k, top_p, max_new_tokens, no_repeat_ngram));
+    recon::ModelWriter writer(
+        model.m->model, model.m->tokenizer,
+        generate_options(model, temperature, top_k, top_p, max_new_tokens, no_repeat_ngram, decoder));
     watch_interrupts(writer);
     py::gil_scoped_release release;
     return writer.write(batch, seed);
@@ -394,21 +401,23 @@ void bind_model(py::module_& m) {
              py::arg("points") = py::none(), py::arg("refine_seconds") = refine::kDefaultSeconds,
              py::arg("refine_evaluations") = 0, py::arg("temperature") = py::none(),
              py::arg("no_repeat_ngram") = py::none(), py::arg("workers") = 2, py::arg("time_limit") = 3.0,
+             py::arg("decoder") = "auto",
              "Reconstruct a CAD program from a mesh or point cloud (`cadrecode reconstruct`).\n\n"
              "input: a path (STL/OBJ/PLY/OFF mesh, STEP/IGES/BREP solid, PLY/XYZ/TXT/NPY points), an (N, 3) "
              "point array or a (vertices, faces) mesh, in its own units. candidates: point clouds sampled (seed "
              "+ k), one program each; the valid one with the lowest objective is chosen. points: per cloud "
              "(default: the model's). refine_seconds / refine_evaluations: test-time refinement budget, as the "
              "CLI's (evaluations win when > 0; both 0: off). temperature, no_repeat_ngram: None for the model's "
-             "generation_config.json (else greedy; off). Returns a Reconstruction. The GIL is released; Ctrl-C raises "
+             "generation_config.json (else greedy; off). decoder: 'auto', 'native' or 'libtorch', where the CPU "
+             "prefill and decoding run (docs/model.md). Returns a Reconstruction. The GIL is released; Ctrl-C raises "
              "KeyboardInterrupt.")
         .def("generate", &generate, py::arg("clouds"), py::arg("seed") = 0, py::arg("temperature") = py::none(),
              py::arg("top_k") = py::none(), py::arg("top_p") = py::none(), py::arg("max_new_tokens") = py::none(),
-             py::arg("no_repeat_ngram") = py::none(),
+             py::arg("no_repeat_ngram") = py::none(), py::arg("decoder") = "auto",
              "Programs for point clouds already in the model frame ([-1, 1]: cadrecode.normalize), one per cloud "
              "of a (B, N, 3) array (or one (N, 3) cloud), decoded as one batch. Sampling settings default to the "
-             "model's. Returns the programs' texts, unchecked. The GIL is released; Ctrl-C raises "
-             "KeyboardInterrupt.")
+             "model's; decoder as in reconstruct. Returns the programs' texts, unchecked. The GIL is released; "
+             "Ctrl-C raises KeyboardInterrupt.")
         .def("__repr__", [](const Model& s) {
             return "<cadrecode.Model " + s.dir + " " + std::to_string(s.m->model.parameter_count()) + " parameters " +
                    s.m->model.dtype() + ">";

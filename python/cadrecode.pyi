@@ -156,6 +156,7 @@ class Model:
         no_repeat_ngram: Optional[int] = None,
         workers: int = 2,
         time_limit: float = 3.0,
+        decoder: str = "auto",
     ) -> Reconstruction: ...
     def generate(
         self,
@@ -166,6 +167,7 @@ class Model:
         top_p: Optional[float] = None,
         max_new_tokens: Optional[int] = None,
         no_repeat_ngram: Optional[int] = None,
+        decoder: str = "auto",
     ) -> list[str]: ...
 
 # --- data and text (bind-data.cpp)

@@ -200,3 +200,21 @@ def test_generate_takes_clouds_in_the_model_frame(model):
         model.generate(points[:256])
     with pytest.raises(ValueError, match="shape"):
         model.generate(np.zeros((2, 256, 2)))
+
+
+@needs_model
+def test_generate_decoders_and_no_repeat_ngram(model):
+    points, _ = box_points(4096)
+    cloud, _ = cadrecode.normalize(points)
+    idx = np.random.default_rng(1).choice(len(cloud), 256, replace=False)
+    clouds = np.stack([cloud[idx]])
+    # The bundled model is fp32: the native kernels and libtorch choose the same greedy tokens.
+    native = model.generate(clouds, temperature=0, max_new_tokens=300, decoder="native")
+    assert native == model.generate(clouds, temperature=0, max_new_tokens=300, decoder="libtorch")
+    # no_repeat_ngram is applied (it used to be ignored): with n = 2 no token pair may repeat, which a CadQuery
+    # program of 60 tokens cannot avoid ("((", "),"), so the program must change.
+    banned = model.generate(clouds, temperature=0, max_new_tokens=60, no_repeat_ngram=2)[0]
+    free = model.generate(clouds, temperature=0, max_new_tokens=60, no_repeat_ngram=0)[0]
+    assert banned != free
+    with pytest.raises(ValueError, match="decoder"):
+        model.generate(clouds, decoder="fast")

@@ -53,9 +53,10 @@ struct GenerateOptions {
     // n-gram this candidate already generated is never chosen (0: off). No real CAD-Recode program repeats a
     // 16-token n-gram of the bundled tokenizer (docs/model.md), so a large n only forbids loops.
     int no_repeat_ngram = 0;
-    // The decode steps after the prefill on the CPU: "native" (the project's own kernels, AVX-512 or portable,
-    // on LoadOptions::threads threads, 0: every core), "libtorch" (the reference), or "auto" (native where the
-    // CPU has AVX-512, else libtorch). The prefill always runs on libtorch; CUDA always decodes on libtorch.
+    // Where the prefill and the decode steps run on the CPU: "native" (the project's own kernels, AVX-512 or
+    // portable, on LoadOptions::threads threads, 0: every core), "libtorch" (the reference), or "auto" (native
+    // where the CPU has AVX-512, else libtorch). libtorch always computes the point embeddings; CUDA always
+    // decodes on libtorch.
     std::string decoder = "auto";
     // Keep, for every chosen id (the eos included), the fp32 logits it was chosen from: vocab_size floats per
     // step, so for tests and short scoring runs, not for 10 candidates of the 151,936-word vocabulary.

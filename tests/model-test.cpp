@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -102,8 +103,10 @@ Diff compare_logits(const std::vector<float>& ours, int64_t L, const std::vector
 
 // One libtorch thread: the test machines are shared, and OpenMP threads waiting on a busy core make a
 // tiny bf16 model 50 times slower.
+// CADRECODE_TEST_DEVICE=cuda runs every model test on the GPU (scripts/gpu-check.sh); the default is the CPU.
 model::LoadOptions with_dtype(const std::string& dtype) {
     model::LoadOptions o;
+    if (const char* device = std::getenv("CADRECODE_TEST_DEVICE")) o.device = device;
     o.dtype = dtype;
     o.threads = 1;
     return o;

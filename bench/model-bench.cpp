@@ -69,7 +69,7 @@ std::vector<std::string> split(const std::string& s) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     std::string presets = "0.5b,1.5b", dtypes = "fp32,bf16", batches = "1,10", device = "cpu", decoder = "auto";
     int points = 256, new_tokens = 32, threads = 0;
     float temperature = 0;
@@ -172,4 +172,13 @@ int main(int argc, char** argv) {
         }
     }
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {  // a device this build cannot use, a bad preset, out of memory
+        std::fprintf(stderr, "bench_model: %s\n", e.what());
+        return 2;
+    }
 }

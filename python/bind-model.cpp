@@ -196,7 +196,7 @@ void watch_interrupts(recon::ModelWriter& writer) {
     writer.on_text = [](int, const std::string&) { check_interrupt(); };
 }
 
-Reconstruction reconstruct(const Model& model, const py::handle& input, int candidates, uint64_t seed,
+Reconstruction reconstruct(const Model& model, const py::handle& input, std::optional<int> candidates, uint64_t seed,
                            std::optional<int> points, double refine_seconds, int64_t refine_evaluations,
                            std::optional<double> temperature, std::optional<int> no_repeat_ngram, int workers,
                            double time_limit, const std::string& decoder) {
@@ -205,8 +205,8 @@ Reconstruction reconstruct(const Model& model, const py::handle& input, int cand
         model.m->model, model.m->tokenizer,
         generate_options(model, temperature, std::nullopt, std::nullopt, std::nullopt, no_repeat_ngram, decoder));
     watch_interrupts(writer);
-    auto ro = options_for(candidates, points.value_or(model.m->points), seed, refine_seconds, refine_evaluations,
-                          workers, time_limit);
+    auto ro = options_for(candidates.value_or(model.m->candidates), points.value_or(model.m->points), seed,
+                          refine_seconds, refine_evaluations, workers, time_limit);
     ro.writer_tag = model.dir;
     bool interrupted = false;
     Reconstruction rec;
@@ -397,7 +397,7 @@ void bind_model(py::module_& m) {
             "parameters", [](const Model& s) { return s.m->model.parameter_count(); }, "Number of parameters.")
         .def_property_readonly(
             "points", [](const Model& s) { return s.m->points; }, "Points per cloud the model was trained with.")
-        .def("reconstruct", &reconstruct, py::arg("input"), py::arg("candidates") = 10, py::arg("seed") = 0,
+        .def("reconstruct", &reconstruct, py::arg("input"), py::arg("candidates") = py::none(), py::arg("seed") = 0,
              py::arg("points") = py::none(), py::arg("refine_seconds") = refine::kDefaultSeconds,
              py::arg("refine_evaluations") = 0, py::arg("temperature") = py::none(),
              py::arg("no_repeat_ngram") = py::none(), py::arg("workers") = 2, py::arg("time_limit") = 3.0,
@@ -405,7 +405,8 @@ void bind_model(py::module_& m) {
              "Reconstruct a CAD program from a mesh or point cloud (`cadrecode reconstruct`).\n\n"
              "input: a path (STL/OBJ/PLY/OFF mesh, STEP/IGES/BREP solid, PLY/XYZ/TXT/NPY points), an (N, 3) "
              "point array or a (vertices, faces) mesh, in its own units. candidates: point clouds sampled (seed "
-             "+ k), one program each; the valid one with the lowest objective is chosen. points: per cloud "
+             "+ k), one program each (None: the model's generation_config.json num_return_sequences, else 10); the "
+             "valid one with the lowest objective is chosen. points: per cloud "
              "(default: the model's). refine_seconds / refine_evaluations: test-time refinement budget, as the "
              "CLI's (evaluations win when > 0; both 0: off). temperature, no_repeat_ngram: None for the model's "
              "generation_config.json (else greedy; off). decoder: 'auto', 'native' or 'libtorch', where the CPU "

@@ -147,7 +147,7 @@ class Model:
     def reconstruct(
         self,
         input: ReconInput,
-        candidates: int = 10,
+        candidates: Optional[int] = None,
         seed: int = 0,
         points: Optional[int] = None,
         refine_seconds: float = 15.0,

@@ -1,6 +1,7 @@
 // What a user meets first (issue 13): wrong numbers that must be errors, outputs checked before the work,
 // bad options named with what was expected. Each case runs the real CLI and asserts the exit code and message.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <string>
@@ -154,6 +155,37 @@ TEST(CliUser, OfficialCheckpointLayoutNeedsAndTakesTokenizer) {
         EXPECT_EQ(r.code, 1) << r.out;
         EXPECT_TRUE(contains(r.out, "none of the 2 generated programs is valid")) << r.out;
     }
+}
+
+// generation_config.json's num_return_sequences is reconstruct's default number of candidates (the bundled
+// model: 32); --candidates overrides it; an impossible value is a load error naming the file.
+TEST(CliUser, ModelFolderSetsTheDefaultCandidates) {
+    if (!fs::exists(std::string(CADRECODE_BIN_DIR) + "/cadrecode-ml")) GTEST_SKIP() << "built without libtorch";
+    const std::string d = tmpdir("candidates");
+    const std::string part = cadrecode::test::source_file("examples/part.stl");
+    const std::string folder = d + "/model";
+    fs::create_directories(folder);
+    for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "training.json"})
+        fs::copy_file(cadrecode::test::source_file(std::string("models/default/") + f), folder + "/" + f);
+    auto count = [&](const std::string& extra) {
+        CliRun r = cli("reconstruct " + part + " -o " + d + "/p.py --model " + folder +
+                       " --refine-seconds 0 -q --json " + d + "/r.json" + extra);
+        EXPECT_TRUE(r.code == 0 || r.code == 1) << r.out;
+        return nlohmann::json::parse(cadrecode::util::read_file(d + "/r.json")).at("candidates").size();
+    };
+    EXPECT_EQ(count(""), 10u);  // no generation_config.json: the published 10
+    cadrecode::util::write_file_atomic(folder + "/generation_config.json", "{\"num_return_sequences\": 3}");
+    EXPECT_EQ(count(""), 3u);
+    EXPECT_EQ(count(" --candidates 2"), 2u);
+    cadrecode::util::write_file_atomic(folder + "/generation_config.json", "{\"num_return_sequences\": 0}");
+    CliRun r = cli("reconstruct " + part + " -o " + d + "/p.py --model " + folder + " --refine-seconds 0 -q");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, folder + "/generation_config.json: expected")) << r.out;
+    EXPECT_TRUE(contains(r.out, "num_return_sequences 0 outside 1 to 64")) << r.out;
+    // The bundled folder asks for 32.
+    const auto bundled = nlohmann::json::parse(
+        cadrecode::util::read_file(cadrecode::test::source_file("models/default/generation_config.json")));
+    EXPECT_EQ(bundled.at("num_return_sequences").get<int>(), 32);
 }
 
 namespace {

@@ -106,10 +106,18 @@ LoadedModel load_model_dir(const std::string& dir, const model::LoadOptions& opt
             if (j.contains("max_new_tokens")) lm.options.max_new_tokens = j.at("max_new_tokens").get<int>();
             if (j.contains("no_repeat_ngram_size"))
                 lm.options.no_repeat_ngram = j.at("no_repeat_ngram_size").get<int>();
+            if (j.contains("num_return_sequences")) {
+                lm.candidates = j.at("num_return_sequences").get<int>();
+                if (lm.candidates < 1 || lm.candidates > 64)
+                    throw std::out_of_range("num_return_sequences " + std::to_string(lm.candidates) +
+                                            " outside 1 to 64");
+            }
         } catch (const std::exception& e) {
             throw std::runtime_error(
                 gen +
-                ": expected do_sample, temperature, top_k, top_p, max_new_tokens, no_repeat_ngram_size: " + e.what());
+                ": expected do_sample, temperature, top_k, top_p, max_new_tokens, no_repeat_ngram_size, "
+                "num_return_sequences: " +
+                e.what());
         }
     }
     // A model trained here records its number of points; a published one uses 256.

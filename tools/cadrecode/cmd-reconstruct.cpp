@@ -1,4 +1,4 @@
-// cadrecode reconstruct INPUT -o out.py [--step out.step] [--stl out.stl] [--candidates 10] [--points 256] [--model
+// cadrecode reconstruct INPUT -o out.py [--step out.step] [--stl out.stl] [--candidates K] [--points 256] [--model
 // DIR]
 #include <algorithm>
 #include <cstdio>
@@ -20,7 +20,7 @@ namespace {
 struct ReconstructArgs {
     std::string input, out, step, stl, model, tokenizer, json, device = "cpu", dtype = "auto", frame = "input",
                                                                decoder = "auto";
-    int candidates = 10, points = 0, workers = 2, max_tokens = 0;
+    int candidates = 0, points = 0, workers = 2, max_tokens = 0;
     uint64_t seed = 0;
     double temperature = -1, top_p = -1;
     int top_k = -1, no_repeat_ngram = -1;
@@ -62,8 +62,9 @@ Runner add_reconstruct_command(CLI::App& app) {
     cmd->add_option("--stl", a->stl,
                     "also write the solid's tessellation as STL, in the input's frame (a folder "
                     "input: the folder that receives <id>.stl)");
-    cmd->add_option("--candidates", a->candidates, "test-time sampling: programs generated and compared")
-        ->capture_default_str()
+    cmd->add_option("--candidates", a->candidates,
+                    "test-time sampling: programs generated and compared (default: the model's "
+                    "generation_config.json num_return_sequences, else 10; the bundled model: 32)")
         ->check(in_range(1, 64, "a number of candidates"));
     cmd->add_option("--points", a->points,
                     "points per cloud given to the model (default: what the model was trained with, else 256)")
@@ -136,7 +137,7 @@ Runner add_reconstruct_command(CLI::App& app) {
                 }
             };
         recon::ReconstructOptions ro;
-        ro.candidates = a->candidates;
+        ro.candidates = a->candidates > 0 ? a->candidates : lm.candidates;
         ro.points = a->points > 0 ? a->points : lm.points;
         ro.seed = a->seed;
         ro.workers = a->workers;
@@ -196,7 +197,7 @@ Runner add_reconstruct_command(CLI::App& app) {
         if (!a->json.empty()) util::write_file_atomic(a->json, recon::result_to_json(res));
         if (!res.ok()) {
             std::fprintf(stderr, "%s: none of the %d generated programs is valid; the first one: %s\n",
-                         a->input.c_str(), a->candidates,
+                         a->input.c_str(), ro.candidates,
                          res.candidates.empty() ? "-" : res.candidates[0].message.c_str());
             return kExitInvalid;
         }

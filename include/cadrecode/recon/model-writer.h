@@ -44,6 +44,9 @@ struct LoadedModel {
     text::Tokenizer tokenizer;
     model::GenerateOptions options;  // ids filled in, greedy, max_new_tokens 768, stop_loops on
     int points = 256;                // points per cloud the model was trained with (training.json), else 256
+    // Candidates `reconstruct` generates by default: generation_config.json's num_return_sequences, else 10 (the
+    // published setting). The bundled model asks for 32 (docs/training.md, "Candidates").
+    int candidates = 10;
 };
 // `tokenizer` names a tokenizer.json outside the folder (the published CAD-Recode v1.5 folder has none: its
 // authors load Qwen2-1.5B's); empty: the folder's own. Throws std::runtime_error naming the missing folder or

@@ -83,6 +83,41 @@ TEST(WorkerPool, RepliesInOrderAndSurvivesCrashesAndHangs) {
     EXPECT_LE(pids.size(), 2u);
 }
 
+// A deadline: the running requests are killed at it, the ones not started are answered TimedOut without
+// running (no worker is spent on them), and the run returns at the deadline, not after its time limits.
+TEST(WorkerPool, ADeadlineCutsTheRunShort) {
+    util::WorkerPoolOptions o;
+    o.workers = 2;
+    o.time_limit_s = 10;
+    util::WorkerPool pool(
+        [](const std::string& req) -> std::string {
+            std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(req)));
+            return "done:" + req;
+        },
+        o);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto out = pool.run({"10", "10", "3000", "3000", "10", "10"}, 0, t0 + std::chrono::milliseconds(600));
+    const double took = seconds_since(t0);
+    EXPECT_GT(took, 0.55);
+    EXPECT_LT(took, 1.5);  // not the 3 s the slow requests would take, nor their 10 s limit
+    ASSERT_EQ(out.size(), 6u);
+    EXPECT_EQ(out[0].output, "done:10");
+    EXPECT_EQ(out[1].output, "done:10");
+    for (int i : {2, 3}) {
+        EXPECT_EQ(out[size_t(i)].status, util::IsolatedResult::Status::TimedOut);
+        EXPECT_EQ(out[size_t(i)].message, "killed at the caller's deadline");
+    }
+    for (int i : {4, 5}) {
+        EXPECT_EQ(out[size_t(i)].status, util::IsolatedResult::Status::TimedOut);
+        EXPECT_EQ(out[size_t(i)].message, "not run: the caller's deadline had passed");
+    }
+    EXPECT_EQ(pool.restarts(), 2u);  // the two killed; the two never started cost nothing
+    // Without a deadline the pool answers as before.
+    const auto again = pool.run({"5", "6"});
+    EXPECT_EQ(again[0].output, "done:5");
+    EXPECT_EQ(again[1].output, "done:6");
+}
+
 TEST(RefineMoves, NumbersAreRewrittenInPlaceAndNegativesAfterAnOperatorGetParentheses) {
     const std::string src =
         "import cadquery as cq\nw0=cq.Workplane('XY',origin=(0,0,-25))\n"

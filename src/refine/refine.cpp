@@ -390,6 +390,16 @@ RefineResult refine(const std::vector<std::string>& given, Scorer& scorer, const
     std::stable_sort(order.begin(), order.end(),
                      [&](int a, int b) { return exact[size_t(a)].cd < exact[size_t(b)].cd; });
     Search search(scorer, options, progress);
+    // A time budget is a deadline for the search's evaluations too: a batch started near its end used to run
+    // on (every program with its own kill limit) and overran a 15 s budget by up to 3 s.
+    struct DeadlineGuard {
+        Scorer& s;
+        ~DeadlineGuard() { s.set_deadline(std::chrono::steady_clock::time_point::max()); }
+    } deadline_guard{scorer};
+    if (options.max_evaluations == 0)
+        scorer.set_deadline(std::chrono::steady_clock::now() +
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(options.seconds + 0.1)));
     if (order.empty() && options.repair) {
         // No valid start: the first few invalid programs that differ, each by its best valid neighbours.
         std::vector<int> sources;  // indices into given

@@ -162,7 +162,8 @@ std::vector<Score> Scorer::run(char mode, const std::vector<std::string>& progra
     std::vector<std::string> requests;
     requests.reserve(programs.size());
     for (const std::string& p : programs) requests.push_back(mode + p);
-    const auto replies = impl_->pool->run(requests, hard_limit_s);
+    const auto replies = impl_->pool->run(requests, hard_limit_s,
+                                          mode == 'x' ? std::chrono::steady_clock::time_point::max() : deadline_);
     evaluations_ += programs.size();
     std::vector<Score> out(programs.size());
     for (size_t i = 0; i < replies.size(); ++i) {

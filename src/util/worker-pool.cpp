@@ -139,7 +139,8 @@ void WorkerPool::stop(Worker& w, bool kill_first) {
     w = Worker{};
 }
 
-std::vector<IsolatedResult> WorkerPool::run(const std::vector<std::string>& requests, double time_limit_s) {
+std::vector<IsolatedResult> WorkerPool::run(const std::vector<std::string>& requests, double time_limit_s,
+                                            Clock::time_point deadline) {
     const double limit_s = time_limit_s > 0 ? time_limit_s : options_.time_limit_s;
     std::vector<IsolatedResult> results(requests.size());
     struct Busy {
@@ -167,13 +168,18 @@ std::vector<IsolatedResult> WorkerPool::run(const std::vector<std::string>& requ
         ++restarts_;
     };
     while (done < requests.size()) {
+        if (!queue.empty() && Clock::now() >= deadline)  // what has not started will not
+            for (; !queue.empty(); queue.pop_front(), ++done) {
+                results[queue.front()].status = IsolatedResult::Status::TimedOut;
+                results[queue.front()].message = "not run: the caller's deadline had passed";
+            }
         for (size_t wi = 0; wi < workers_.size() && !queue.empty(); ++wi) {
             if (busy[wi].active) continue;
             Worker& w = workers_[wi];
             if (w.pid <= 0) start(w);
             const size_t idx = queue.front();
             Busy& b = busy[wi];
-            b = Busy{idx, Clock::now(), Clock::now() + limit, {}, true};
+            b = Busy{idx, Clock::now(), std::min(Clock::now() + limit, deadline), {}, true};
             if (!send_all(w.to, frame(0, requests[idx]))) {
                 // The worker died while idle (killed from outside): replace it and send again.
                 stop(w, true);
@@ -253,7 +259,10 @@ std::vector<IsolatedResult> WorkerPool::run(const std::vector<std::string>& requ
             if (Clock::now() >= b.kill_at) {
                 stop(w, true);
                 char msg[96];
-                std::snprintf(msg, sizeof msg, "killed after the time limit of %.3g s", limit_s);
+                if (Clock::now() >= deadline)
+                    std::snprintf(msg, sizeof msg, "killed at the caller's deadline");
+                else
+                    std::snprintf(msg, sizeof msg, "killed after the time limit of %.3g s", limit_s);
                 fail(wi, IsolatedResult::Status::TimedOut, msg);
             }
         }

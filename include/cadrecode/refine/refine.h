@@ -24,6 +24,7 @@
 // number of evaluations (max_evaluations); with a time budget the result depends on where time ran out.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -92,6 +93,10 @@ public:
     // Validity alone, with BRepCheck (no tessellation, no distance): Score::valid() and the verdict.
     std::vector<Score> check(const std::vector<std::string>& programs, double hard_limit_s = 0);
 
+    // No cheap evaluation or check runs past `deadline` (killed then, or not started: a Timeout verdict);
+    // exact scoring is never cut. refine() sets it to the end of a time budget.
+    void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+
     size_t evaluations() const { return evaluations_; }
     size_t restarts() const;  // workers replaced after a crash or a hang
     const ScorerOptions& options() const { return options_; }
@@ -99,6 +104,7 @@ public:
 private:
     std::vector<Score> run(char mode, const std::vector<std::string>& programs, double hard_limit_s);
     double search_hard_limit(double hard_limit_s) const;  // of a cheap evaluation or a check
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
     struct Impl;
     std::unique_ptr<Impl> impl_;
     ScorerOptions options_;

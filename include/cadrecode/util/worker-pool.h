@@ -11,6 +11,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -39,8 +40,12 @@ public:
 
     // Answers every request (up to `workers` at a time); results come back in request order. Status Ok
     // carries the handler's reply. `time_limit_s` > 0 replaces the pool's hard limit for these requests.
-    // Throws std::runtime_error only when the caller cannot fork or pipe.
-    std::vector<IsolatedResult> run(const std::vector<std::string>& requests, double time_limit_s = 0);
+    // `deadline`: no request runs past it (a running one is killed then, TimedOut; one not yet started is
+    // reported TimedOut without running, and costs no worker). Throws std::runtime_error only when the caller
+    // cannot fork or pipe.
+    std::vector<IsolatedResult> run(
+        const std::vector<std::string>& requests, double time_limit_s = 0,
+        std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
     size_t restarts() const { return restarts_; }  // workers replaced after a crash or a timeout
     int size() const { return static_cast<int>(workers_.size()); }

@@ -85,6 +85,12 @@ public:
     // The kill limit of one worker request: what is left of a time budget (at least 0.2 s); none (0) with a
     // budget in evaluations.
     double hard_limit() const { return o_.max_evaluations == 0 ? std::max(0.2, o_.seconds - elapsed() + 0.1) : 0; }
+    // A time budget is also a deadline for a whole batch: the kill limit is per program, so a batch started
+    // near the end used to run every program to its own limit and overran a 15 s budget by up to 3 s.
+    Clock::time_point deadline() const {
+        if (o_.max_evaluations > 0) return Clock::time_point::max();
+        return t0_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.seconds + 0.1));
+    }
 
     // Cheap scores, +inf for invalid programs; programs seen before are not evaluated again.
     std::vector<double> quick(const std::vector<std::string>& texts, State* owner) {
@@ -93,7 +99,7 @@ public:
             if (!cache_.count(t) && std::find(todo.begin(), todo.end(), t) == todo.end()) todo.push_back(t);
         if (!todo.empty()) {
             const double hard = hard_limit();
-            const auto scores = scorer_.quick(todo, hard);
+            const auto scores = scorer_.quick(todo, hard, deadline());
             evaluations_ += todo.size();
             if (owner) owner->evaluations += todo.size();
             for (size_t k = 0; k < todo.size(); ++k) {
@@ -116,7 +122,8 @@ public:
             if (best == scores.size() || !o_.check_accepted) return best;
             auto it = checked_.find(texts[best]);
             if (it == checked_.end()) {
-                it = checked_.emplace(texts[best], scorer_.check({texts[best]}, hard_limit())[0].valid()).first;
+                it = checked_.emplace(texts[best], scorer_.check({texts[best]}, hard_limit(), deadline())[0].valid())
+                         .first;
                 ++checks_;
             }
             if (it->second) return best;
@@ -390,16 +397,6 @@ RefineResult refine(const std::vector<std::string>& given, Scorer& scorer, const
     std::stable_sort(order.begin(), order.end(),
                      [&](int a, int b) { return exact[size_t(a)].cd < exact[size_t(b)].cd; });
     Search search(scorer, options, progress);
-    // A time budget is a deadline for the search's evaluations too: a batch started near its end used to run
-    // on (every program with its own kill limit) and overran a 15 s budget by up to 3 s.
-    struct DeadlineGuard {
-        Scorer& s;
-        ~DeadlineGuard() { s.set_deadline(std::chrono::steady_clock::time_point::max()); }
-    } deadline_guard{scorer};
-    if (options.max_evaluations == 0)
-        scorer.set_deadline(std::chrono::steady_clock::now() +
-                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                std::chrono::duration<double>(options.seconds + 0.1)));
     if (order.empty() && options.repair) {
         // No valid start: the first few invalid programs that differ, each by its best valid neighbours.
         std::vector<int> sources;  // indices into given

@@ -158,12 +158,12 @@ size_t Scorer::restarts() const {
     return impl_->pool->restarts();
 }
 
-std::vector<Score> Scorer::run(char mode, const std::vector<std::string>& programs, double hard_limit_s) {
+std::vector<Score> Scorer::run(char mode, const std::vector<std::string>& programs, double hard_limit_s,
+                               TimePoint deadline) {
     std::vector<std::string> requests;
     requests.reserve(programs.size());
     for (const std::string& p : programs) requests.push_back(mode + p);
-    const auto replies = impl_->pool->run(requests, hard_limit_s,
-                                          mode == 'x' ? std::chrono::steady_clock::time_point::max() : deadline_);
+    const auto replies = impl_->pool->run(requests, hard_limit_s, deadline);
     evaluations_ += programs.size();
     std::vector<Score> out(programs.size());
     for (size_t i = 0; i < replies.size(); ++i) {
@@ -180,11 +180,11 @@ std::vector<Score> Scorer::run(char mode, const std::vector<std::string>& progra
 }
 
 std::vector<Score> Scorer::exact(const std::vector<std::string>& programs) {
-    return run('x', programs, 0);
+    return run('x', programs, 0, TimePoint::max());
 }
 
-std::vector<Score> Scorer::check(const std::vector<std::string>& programs, double hard_limit_s) {
-    return run('c', programs, search_hard_limit(hard_limit_s));
+std::vector<Score> Scorer::check(const std::vector<std::string>& programs, double hard_limit_s, TimePoint deadline) {
+    return run('c', programs, search_hard_limit(hard_limit_s), deadline);
 }
 
 double Scorer::search_hard_limit(double hard_limit_s) const {
@@ -193,8 +193,8 @@ double Scorer::search_hard_limit(double hard_limit_s) const {
     return limit;
 }
 
-std::vector<Score> Scorer::quick(const std::vector<std::string>& programs, double hard_limit_s) {
-    return run('q', programs, search_hard_limit(hard_limit_s));
+std::vector<Score> Scorer::quick(const std::vector<std::string>& programs, double hard_limit_s, TimePoint deadline) {
+    return run('q', programs, search_hard_limit(hard_limit_s), deadline);
 }
 
 }  // namespace cadrecode::refine

@@ -88,23 +88,25 @@ public:
     // Full validity (as execute_program with checks), the reference tessellation, target.size() samples.
     std::vector<Score> exact(const std::vector<std::string>& programs);
     // The search objective: no BRepCheck, coarse tessellation, search_points samples. `hard_limit_s` > 0
-    // kills an evaluation earlier than search_time_limit_s + 1 s (the search's budget is running out).
-    std::vector<Score> quick(const std::vector<std::string>& programs, double hard_limit_s = 0);
-    // Validity alone, with BRepCheck (no tessellation, no distance): Score::valid() and the verdict.
-    std::vector<Score> check(const std::vector<std::string>& programs, double hard_limit_s = 0);
-
-    // No cheap evaluation or check runs past `deadline` (killed then, or not started: a Timeout verdict);
-    // exact scoring is never cut. refine() sets it to the end of a time budget.
-    void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+    // kills an evaluation earlier than search_time_limit_s + 1 s (the search's budget is running out), and no
+    // evaluation runs past `deadline` (killed then, or not started: a Timeout verdict; refine() passes the end
+    // of a time budget).
+    using TimePoint = std::chrono::steady_clock::time_point;
+    std::vector<Score> quick(const std::vector<std::string>& programs, double hard_limit_s = 0,
+                             TimePoint deadline = TimePoint::max());
+    // Validity alone, with BRepCheck (no tessellation, no distance): Score::valid() and the verdict. Limits as
+    // quick's.
+    std::vector<Score> check(const std::vector<std::string>& programs, double hard_limit_s = 0,
+                             TimePoint deadline = TimePoint::max());
 
     size_t evaluations() const { return evaluations_; }
     size_t restarts() const;  // workers replaced after a crash or a hang
     const ScorerOptions& options() const { return options_; }
 
 private:
-    std::vector<Score> run(char mode, const std::vector<std::string>& programs, double hard_limit_s);
+    std::vector<Score> run(char mode, const std::vector<std::string>& programs, double hard_limit_s,
+                           TimePoint deadline);
     double search_hard_limit(double hard_limit_s) const;  // of a cheap evaluation or a check
-    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
     struct Impl;
     std::unique_ptr<Impl> impl_;
     ScorerOptions options_;

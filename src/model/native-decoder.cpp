@@ -52,12 +52,9 @@ struct Decoder::Buffers {
     };
     std::vector<LayerConst> layers;
     std::vector<float> final_norm;
-    // Activations, sized for the largest batch seen.
-    int64_t rows = 0, capacity = 0;
+    // Activations, sized for the largest call seen.
     std::vector<float> h, x, q, k, v, attn, o, gate, up, down, scratch;
-    std::vector<bf16> in16;   // a product's input as bf16 (bf16 models)
-    std::vector<float> in32;  // ... as fp32 (fp32 models)
-    std::vector<bf16> q16, kv16;
+    std::vector<bf16> in16;  // a product's (or the attention's) input as bf16, bf16 models only
     // The tasks of one product loop: product, weight rows [r0, r1), input rows [x0, x1).
     struct Task {
         int product;
@@ -236,14 +233,7 @@ struct Step {
                         put(vc, at + j, v[from + j]);
                     }
                 }
-            const T* qin = nullptr;
-            if constexpr (kBf16) {
-                b.q16.resize(std::max<std::size_t>(b.q16.size(), n * H * D));
-                kernels::to_bf16(q, b.q16.data(), n * H * D, isa);
-                qin = b.q16.data();
-            } else {
-                qin = q;
-            }
+            const T* qin = input(q, n, H * D);  // the products' input buffer is free until the o product
             // Token row i = (r, t) attends to positions [0, position + t] of sequence r (causal).
             pool.run(n * K, [&](int64_t task) {
                 const int64_t i = task / K, kh = task % K, r = i / tokens, t = i % tokens;

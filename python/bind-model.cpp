@@ -177,9 +177,7 @@ model::GenerateOptions generate_options(const Model& model, std::optional<double
                                         std::optional<double> top_p, std::optional<int> max_new_tokens,
                                         std::optional<int> no_repeat_ngram, const std::string& decoder) {
     model::GenerateOptions go = model.m->options;
-    if (decoder != "auto" && decoder != "native" && decoder != "libtorch")
-        throw std::invalid_argument("decoder: expected 'auto', 'native' or 'libtorch', got '" + decoder + "'");
-    go.decoder = decoder;
+    go.decoder = decoder;  // checked by the model's generate()
     if (no_repeat_ngram)
         go.no_repeat_ngram =
             static_cast<int>(checked_range("no_repeat_ngram", *no_repeat_ngram, 0, 1e6, "a number of tokens"));

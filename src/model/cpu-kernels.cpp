@@ -51,21 +51,14 @@ Isa detect_isa() {
 
 // ---- portable kernels -----------------------------------------------------------------------------------
 
-inline float load(const float* p, int64_t i) {
-    return p[i];
-}
-inline float load(const bf16* p, int64_t i) {
-    return from_bf16(p[i]);
-}
-
 // 16 independent partial sums, so that the compiler can vectorise the loop without reassociating.
 template <class T>
 float dot_portable(const T* a, const T* b, int64_t n) {
     float s[16] = {};
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; ++j) s[j] += load(a, i + j) * load(b, i + j);
-    for (int j = 0; i < n; ++i, ++j) s[j] += load(a, i) * load(b, i);
+        for (int j = 0; j < 16; ++j) s[j] += value_at(a, i + j) * value_at(b, i + j);
+    for (int j = 0; i < n; ++i, ++j) s[j] += value_at(a, i) * value_at(b, i);
     float t = 0;
     for (float v : s) t += v;
     return t;
@@ -100,7 +93,7 @@ void attend_portable(const T* q, const T* keys, const T* values, int64_t stride,
         for (int64_t s = 0; s < positions; ++s) {
             float w = reduced ? round_bf16(p[s] * inv) : p[s] * inv;
             const T* v = values + s * stride;
-            for (int64_t j = 0; j < d; ++j) o[j] += w * load(v, j);
+            for (int64_t j = 0; j < d; ++j) o[j] += w * value_at(v, j);
         }
     }
 }

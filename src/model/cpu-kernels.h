@@ -33,6 +33,13 @@ inline float from_bf16(bf16 h) {
 inline float round_bf16(float f) {
     return from_bf16(to_bf16(f));
 }
+// Element i of an fp32 or bf16 array as fp32.
+inline float value_at(const float* p, int64_t i) {
+    return p[i];
+}
+inline float value_at(const bf16* p, int64_t i) {
+    return from_bf16(p[i]);
+}
 
 enum class Isa { portable, avx512, avx512_bf16 };
 // What this CPU runs: avx512_bf16 (AVX512-F/BW/VL + BF16), avx512 (AVX512-F/BW/VL) or portable. The

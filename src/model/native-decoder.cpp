@@ -14,12 +14,6 @@ using kernels::bf16;
 
 namespace {
 
-inline float get(const float* p, int64_t i) {
-    return p[i];
-}
-inline float get(const bf16* p, int64_t i) {
-    return kernels::from_bf16(p[i]);
-}
 inline void put(float* p, int64_t i, float v) {
     p[i] = v;
 }
@@ -204,7 +198,7 @@ struct Step {
         } else {
             const T* embed = static_cast<const T*>(w.embed);
             for (int64_t r = 0; r < n; ++r)
-                for (int64_t i = 0; i < C; ++i) h[r * C + i] = get(embed, int64_t(ids[r]) * C + i);
+                for (int64_t i = 0; i < C; ++i) h[r * C + i] = kernels::value_at(embed, int64_t(ids[r]) * C + i);
         }
         const float scale = static_cast<float>(1.0 / std::sqrt(double(D)));
 

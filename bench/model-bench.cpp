@@ -157,7 +157,6 @@ int run(int argc, char** argv) {
                 const double flops = B * (P * 2 * layer * L + L * 4 * P * P * C + 2 * C * config.vocab_size);
                 const double prefill_gflops = flops / (r.prefill_ms / 1e3) / 1e9;
                 const double peak = m.dtype() == "bf16" ? peak_bf16 : peak_fp32;
-                const bool native = decoder == "native" || (decoder == "auto" && model::native_kernels() != "portable");
                 std::printf(
                     "BENCH model preset=%s dtype=%s device=%s batch=%d threads=%d params=%lld "
                     "weight_gb_per_step=%.3f init_s=%.2f copy_gbps=%.2f prefill_ms=%.1f prefill_tok_s=%.1f "
@@ -166,7 +165,7 @@ int run(int argc, char** argv) {
                     preset.c_str(), m.dtype().c_str(), m.device().c_str(), B, threads,
                     static_cast<long long>(m.parameter_count()), weight_gb, init_s, bw, r.prefill_ms, prefill,
                     static_cast<long long>(r.decode_steps), r.decode_ms, decode, bound, decode / bound,
-                    native ? "native" : "libtorch", prefill_gflops, peak, prefill_gflops / peak);
+                    r.decoder.c_str(), prefill_gflops, peak, prefill_gflops / peak);
                 std::fflush(stdout);
             }
         }

@@ -207,6 +207,8 @@ TEST(ModelDecoding, NativeStepsMatchTheLibtorchDecoder) {
         auto ref = m.generate(clouds, o);
         o.decoder = "native";
         auto fast = m.generate(clouds, o);
+        EXPECT_EQ(ref.decoder, "libtorch");
+        EXPECT_EQ(fast.decoder, "native");
         double worst = 0, num = 0, den = 0;
         int64_t steps = 0, finished = 0;
         for (std::size_t b = 0; b < clouds.size(); ++b) {

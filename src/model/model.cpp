@@ -290,7 +290,9 @@ GenerateResult CadRecodeModel::generate(const std::vector<PointCloud3>& clouds, 
         cache.length += tokens;
         return lg;
     };
+    r.decoder = "libtorch";
     if (use_native(o.decoder, dev, c.head_dim())) {
+        r.decoder = "native";
         fast = std::make_unique<native::Decoder>(native_weights(*impl_), impl_->threads);
         auto all = torch::arange(cache.capacity, i64).unsqueeze(0);
         auto rope = detail::rotary_tables(all, c.head_dim(), c.rope_theta, impl_->dtype);

@@ -74,6 +74,7 @@ struct GenerateResult {
     double prefill_ms = 0;
     double decode_ms = 0;
     int64_t decode_steps = 0;  // decoder calls after the prefill
+    std::string decoder;       // what ran the prefill and the steps: "native" or "libtorch" (GenerateOptions)
 };
 
 using PointCloud3 = std::vector<std::array<float, 3>>;
